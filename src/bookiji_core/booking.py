@@ -1,0 +1,202 @@
+"""The Booking aggregate: its lifecycle state machine, its audit trail and its payment commands."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import attrs
+
+from bookiji_core.errors import Forbidden, IllegalTransition
+from bookiji_core.payments import PaymentAction, PaymentCommand, PaymentStatus
+from bookiji_core.values import BookingId, CustomerId, Interval, Money, QuoteId, VendorId
+
+
+class BookingState(enum.StrEnum):
+    QUOTED = "quoted"
+    HOLD_PLACED = "hold_placed"
+    PROVIDER_CONFIRMED = "provider_confirmed"
+    RECEIPT_ISSUED = "receipt_issued"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+# States in which the booking holds the vendor's time.
+ACTIVE_STATES = frozenset(
+    {BookingState.HOLD_PLACED, BookingState.PROVIDER_CONFIRMED, BookingState.RECEIPT_ISSUED}
+)
+
+
+class ActorType(enum.StrEnum):
+    CUSTOMER = "customer"
+    VENDOR = "vendor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+    WEBHOOK = "webhook"
+
+
+@attrs.frozen
+class Actor:
+    type: ActorType
+    id: str
+
+    @classmethod
+    def system(cls, name: str = "bookiji") -> Actor:
+        return cls(ActorType.SYSTEM, name)
+
+
+@attrs.frozen
+class AuditEntry:
+    """One state change of a booking; appended, never changed."""
+
+    booking_id: BookingId
+    from_state: BookingState
+    to_state: BookingState
+    action: str
+    actor_type: ActorType
+    actor_id: str
+    reason: str
+    at: datetime
+
+
+@attrs.define
+class Booking:
+    id: BookingId
+    quote_id: QuoteId
+    customer_id: CustomerId
+    vendor_id: VendorId
+    interval: Interval
+    price: Money
+    commitment_fee: Money
+    payment_method: str
+    state: BookingState
+    payment_status: PaymentStatus
+    hold_expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    payment_intent_id: str | None = None
+    payment_sequence: int = 0
+    version: int = 0
+    synthetic: bool = False
+    # New audit entries and payment commands, persisted with the booking by the use case.
+    new_audit: list[AuditEntry] = attrs.field(factory=list, eq=False, repr=False)
+    new_commands: list[PaymentCommand] = attrs.field(factory=list, eq=False, repr=False)
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        booking_id: BookingId,
+        quote_id: QuoteId,
+        customer_id: CustomerId,
+        vendor_id: VendorId,
+        interval: Interval,
+        price: Money,
+        commitment_fee: Money,
+        payment_method: str,
+        confirm_within: timedelta,
+        now: datetime,
+        synthetic: bool = False,
+    ) -> Booking:
+        """A customer confirms a quote: the slot is held and the $1 hold is requested."""
+        booking = cls(
+            id=booking_id,
+            quote_id=quote_id,
+            customer_id=customer_id,
+            vendor_id=vendor_id,
+            interval=interval,
+            price=price,
+            commitment_fee=commitment_fee,
+            payment_method=payment_method,
+            state=BookingState.QUOTED,
+            payment_status=PaymentStatus.HOLD_PENDING,
+            hold_expires_at=now + confirm_within,
+            created_at=now,
+            updated_at=now,
+            synthetic=synthetic,
+        )
+        actor = Actor(ActorType.CUSTOMER, customer_id)
+        booking._move(BookingState.HOLD_PLACED, "confirm", actor, "customer confirmed quote", now)
+        booking._request(PaymentAction.PLACE_HOLD)
+        return booking
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def confirm_by_provider(self, actor: Actor, now: datetime) -> None:
+        """The vendor accepts in time: the hold is captured."""
+        if actor.type is ActorType.VENDOR and actor.id != self.vendor_id:
+            raise Forbidden("only the booked vendor may confirm this booking")
+        self._require(BookingState.HOLD_PLACED, "provider_confirm")
+        if now >= self.hold_expires_at:
+            raise IllegalTransition(
+                f"booking {self.id} passed its confirmation deadline "
+                f"{self.hold_expires_at.isoformat()}"
+            )
+        self._move(
+            BookingState.PROVIDER_CONFIRMED, "provider_confirm", actor, "vendor accepted", now
+        )
+        self.payment_status = PaymentStatus.CAPTURE_PENDING
+        self._request(PaymentAction.CAPTURE)
+
+    def cancel(self, actor: Actor, now: datetime, reason: str) -> None:
+        """Cancel before the vendor confirms: the hold is released, never captured."""
+        if actor.type is ActorType.CUSTOMER and actor.id != self.customer_id:
+            raise Forbidden("only the booking's customer may cancel it")
+        self._require(BookingState.HOLD_PLACED, "cancel")
+        self._move(BookingState.CANCELLED, "cancel", actor, reason, now)
+        self._release_or_refund()
+
+    def auto_cancel_if_due(self, now: datetime) -> bool:
+        """The vendor did not confirm within T: cancel and release. Returns whether it did."""
+        if self.state is not BookingState.HOLD_PLACED or now < self.hold_expires_at:
+            return False
+        reason = f"vendor did not confirm by {self.hold_expires_at.isoformat()}"
+        self._move(BookingState.CANCELLED, "auto_cancel", Actor.system("auto-cancel"), reason, now)
+        self._release_or_refund()
+        return True
+
+    def issue_receipt(self, actor: Actor, now: datetime) -> None:
+        self._require(BookingState.PROVIDER_CONFIRMED, "issue_receipt")
+        self._move(BookingState.RECEIPT_ISSUED, "issue_receipt", actor, "fee captured", now)
+
+    def roll_back(self, actor: Actor, now: datetime, reason: str) -> None:
+        """Operator rollback: undo whatever the booking did to the customer's card and slot."""
+        if actor.type is not ActorType.ADMIN:
+            raise Forbidden("rollback is an admin-only operation")
+        if self.state is BookingState.HOLD_PLACED:
+            self._move(BookingState.CANCELLED, "rollback", actor, reason, now)
+        elif self.state in (BookingState.PROVIDER_CONFIRMED, BookingState.RECEIPT_ISSUED):
+            self._move(BookingState.REFUNDED, "rollback", actor, reason, now)
+        else:
+            raise IllegalTransition(f"booking {self.id} is already {self.state}")
+        self._release_or_refund()
+
+    def _release_or_refund(self) -> None:
+        # A fee that may have been captured is refunded; one that can only be held is released.
+        if self.payment_status in (PaymentStatus.CAPTURE_PENDING, PaymentStatus.CAPTURED):
+            self.payment_status = PaymentStatus.REFUND_PENDING
+            self._request(PaymentAction.REFUND)
+        elif self.payment_status in (PaymentStatus.HOLD_PENDING, PaymentStatus.HELD):
+            self.payment_status = PaymentStatus.RELEASE_PENDING
+            self._request(PaymentAction.RELEASE)
+
+    def _require(self, expected: BookingState, action: str) -> None:
+        if self.state is not expected:
+            raise IllegalTransition(f"cannot {action} booking {self.id} in state {self.state}")
+
+    def _move(
+        self, to: BookingState, action: str, actor: Actor, reason: str, now: datetime
+    ) -> None:
+        self.new_audit.append(
+            AuditEntry(self.id, self.state, to, action, actor.type, actor.id, reason, now)
+        )
+        self.state = to
+        self.updated_at = now
+
+    def _request(self, action: PaymentAction) -> None:
+        self.payment_sequence += 1
+        self.new_commands.append(
+            PaymentCommand(self.id, action, self.commitment_fee, self.payment_sequence)
+        )

@@ -1,0 +1,93 @@
+"""Domain errors, each with a stable code that the edges map to HTTP problems and exit codes."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule the domain refuses; `code` is stable and machine-readable."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class QuoteNotFound(NotFound):
+    code = "quote_not_found"
+
+
+class BookingNotFound(NotFound):
+    code = "booking_not_found"
+
+
+class QuoteExpired(DomainError):
+    code = "quote_expired"
+
+
+class ProviderNotCandidate(DomainError):
+    code = "provider_not_candidate"
+
+
+class NoProvidersAvailable(DomainError):
+    code = "no_providers_available"
+
+
+class SlotTaken(DomainError):
+    code = "slot_taken"
+
+
+class TimeInPast(DomainError):
+    code = "time_in_past"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+
+class IdempotencyConflict(DomainError):
+    """The same idempotency key was sent with a different request body."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(DomainError):
+    """A request with this idempotency key is still being processed."""
+
+    code = "idempotency_key_in_progress"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class PaymentError(DomainError):
+    """The payment provider refused or failed; `retryable` says whether trying again may help."""
+
+    code = "payment_error"
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ConcurrentUpdate(DomainError):
+    """Another transaction changed the record first; the caller may retry."""
+
+    code = "concurrent_update"

@@ -1,0 +1,42 @@
+"""Ports for time, identifiers, maps and SLI telemetry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bookiji_core.values import Location
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class Ids(Protocol):
+    def new(self, prefix: str) -> str:
+        """A new unique identifier such as `bk_...`."""
+        ...
+
+
+class MapProvider(Protocol):
+    def zone_for(self, location: Location) -> str:
+        """A coarse, public area name for a point; never the exact address."""
+        ...
+
+
+class Telemetry(Protocol):
+    """SLI events the core reports; adapters turn them into metrics."""
+
+    def webhook_outcome(self, outcome: str) -> None: ...
+
+    def outbox_delivery(self, action: str, outcome: str) -> None: ...
+
+    def access_log_write(self, ok: bool) -> None: ...
+
+    def map_request(self, provider: str, ok: bool) -> None: ...
+
+    def privacy_request(self, kind: str, seconds: float) -> None: ...
+
+    def rollback(self, seconds: float) -> None: ...

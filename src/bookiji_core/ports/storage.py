@@ -1,0 +1,158 @@
+"""Storage ports: repositories and the unit of work that makes their changes atomic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol
+
+from bookiji_core.access import AccessLogEntry, Principal
+from bookiji_core.booking import AuditEntry, Booking
+from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.idempotency import IdempotencyRecord
+from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.quoting import Quote
+from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
+
+
+class Vendors(Protocol):
+    def add(self, vendor: Vendor) -> None: ...
+
+    def get(self, vendor_id: VendorId) -> Vendor | None: ...
+
+    def offering(self, service_type: str, min_rating: float) -> list[Vendor]: ...
+
+    def add_window(self, vendor_id: VendorId, window: Interval) -> None: ...
+
+    def windows(
+        self, vendor_ids: Iterable[VendorId], within: Interval
+    ) -> Mapping[VendorId, Sequence[Interval]]:
+        """Each vendor's open windows that overlap `within`."""
+        ...
+
+
+class Customers(Protocol):
+    def add(self, customer: Customer) -> None: ...
+
+    def get(self, customer_id: CustomerId) -> Customer | None: ...
+
+
+class Quotes(Protocol):
+    def add(self, quote: Quote) -> None: ...
+
+    def get(self, quote_id: QuoteId) -> Quote | None: ...
+
+    def live_by_intent(self, intent_hash: str, now: datetime) -> Quote | None: ...
+
+
+class Bookings(Protocol):
+    def add(self, booking: Booking) -> None:
+        """Insert; raises SlotTaken if an active booking of the vendor overlaps (enforced by
+        the store itself, so concurrent writers cannot both succeed)."""
+        ...
+
+    def get(self, booking_id: BookingId, *, for_update: bool = False) -> Booking | None: ...
+
+    def update(self, booking: Booking) -> None:
+        """Save changes; raises ConcurrentUpdate if the stored version moved on."""
+        ...
+
+    def busy(
+        self, vendor_ids: Iterable[VendorId], within: Interval
+    ) -> Mapping[VendorId, Sequence[Interval]]:
+        """Intervals of active bookings that overlap `within`, per vendor."""
+        ...
+
+    def list_for(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        vendor_id: VendorId | None = None,
+        limit: int = 100,
+    ) -> list[Booking]: ...
+
+    def due_for_auto_cancel(self, now: datetime, limit: int) -> list[BookingId]: ...
+
+
+class AuditTrail(Protocol):
+    def append(self, entry: AuditEntry) -> None: ...
+
+    def for_booking(self, booking_id: BookingId) -> list[AuditEntry]: ...
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...
+
+    def get(self, message_id: str) -> OutboxMessage | None: ...
+
+    def claim_due(
+        self, now: datetime, *, owner: str, lease: timedelta, limit: int
+    ) -> list[OutboxMessage]:
+        """Mark up to `limit` due messages in flight for `owner`: queued ones whose time has
+        come, and in-flight ones whose lease expired. Concurrent claimers never share one."""
+        ...
+
+    def update(self, message: OutboxMessage) -> None: ...
+
+    def counts(self) -> Mapping[OutboxState, int]: ...
+
+    def list_by_state(self, state: OutboxState, limit: int = 100) -> list[OutboxMessage]: ...
+
+    def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]: ...
+
+
+class IdempotencyKeys(Protocol):
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
+
+    def insert(self, record: IdempotencyRecord) -> None:
+        """Raises IdempotencyInProgress if the key already exists."""
+        ...
+
+    def replace(self, record: IdempotencyRecord) -> None: ...
+
+    def delete(self, scope: str, key: str) -> None: ...
+
+
+class AccessLog(Protocol):
+    """Append-only: there is no method to change or remove an entry."""
+
+    def append(self, entry: AccessLogEntry) -> None: ...
+
+    def for_subject(self, subject_id: str) -> list[AccessLogEntry]: ...
+
+
+class Principals(Protocol):
+    def add(self, token_hash: str, principal: Principal) -> None: ...
+
+    def by_token_hash(self, token_hash: str) -> Principal | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. `with uow:` begins it; leaving without `commit()` rolls it back."""
+
+    vendors: Vendors
+    customers: Customers
+    quotes: Quotes
+    bookings: Bookings
+    audit: AuditTrail
+    outbox: Outbox
+    idempotency: IdempotencyKeys
+    access_log: AccessLog
+    principals: Principals
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

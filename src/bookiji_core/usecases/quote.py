@@ -1,0 +1,68 @@
+"""request_quote: rank nearby free vendors and price the intent, reusing a live quote."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from bookiji_core.errors import NoProvidersAvailable, TimeInPast
+from bookiji_core.ports import Clock, Ids, UnitOfWork
+from bookiji_core.quoting import Quote, QuotePolicy, QuoteRequest, price_and_eta, rank_candidates
+from bookiji_core.values import Interval, QuoteId
+
+
+@attrs.frozen
+class QuoteResult:
+    quote: Quote
+    reused: bool
+
+
+def _day_around(interval: Interval) -> Interval:
+    start = interval.start.astimezone(UTC)
+    day = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    return Interval(day, max(day + timedelta(days=1), interval.end))
+
+
+def request_quote(
+    request: QuoteRequest, uow: UnitOfWork, clock: Clock, ids: Ids, policy: QuotePolicy
+) -> QuoteResult:
+    request.validate(policy)
+    now = clock.now()
+    if request.interval.start <= now:
+        raise TimeInPast("date_time must be in the future")
+    intent = request.intent_hash()
+    with uow:
+        existing = uow.quotes.live_by_intent(intent, now)
+        if existing is not None:
+            return QuoteResult(existing, reused=True)
+        nearby = [
+            v
+            for v in uow.vendors.offering(request.service_type, policy.min_rating)
+            if request.location.distance_km(v.location) <= request.radius_km
+        ]
+        day = _day_around(request.interval)
+        vendor_ids = [v.id for v in nearby]
+        windows = uow.vendors.windows(vendor_ids, day)
+        busy = uow.bookings.busy(vendor_ids, day)
+        candidates = rank_candidates(request, nearby, windows, busy, policy)
+        if not candidates:
+            raise NoProvidersAvailable(
+                f"no {request.service_type} provider rated {policy.min_rating:g}+ is free within "
+                f"{request.radius_km:g} km at that time"
+            )
+        price, eta = price_and_eta(candidates)
+        quote = Quote(
+            id=QuoteId(ids.new("q")),
+            request=request,
+            candidates=tuple(candidates),
+            price=price,
+            eta_minutes=eta,
+            commitment_fee=policy.commitment_fee,
+            created_at=now,
+            expires_at=now + policy.ttl,
+            intent_hash=intent,
+        )
+        uow.quotes.add(quote)
+        uow.commit()
+    return QuoteResult(quote, reused=False)

@@ -1,0 +1,126 @@
+"""Value objects of the booking domain: money, places, time intervals, identifiers."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import NewType
+
+import attrs
+
+from bookiji_core.errors import InvalidInput
+
+VendorId = NewType("VendorId", str)
+CustomerId = NewType("CustomerId", str)
+QuoteId = NewType("QuoteId", str)
+BookingId = NewType("BookingId", str)
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def _currency_code(_inst: object, _attr: object, value: str) -> None:
+    if len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise InvalidInput("currency", f"currency must be an ISO 4217 code, got {value!r}")
+
+
+def _integer_amount(_inst: object, _attr: object, value: int) -> None:
+    # bool is an int subclass; a True amount is always a bug.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput("amount", "money is an integer amount of minor units")
+
+
+@attrs.frozen(order=True)
+class Money:
+    """An integer amount of minor units (cents) in one currency; never a float."""
+
+    currency: str = attrs.field(validator=_currency_code)
+    amount: int = attrs.field(validator=_integer_amount)
+
+    @classmethod
+    def of(cls, amount: int, currency: str) -> Money:
+        return cls(currency=currency, amount=amount)
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.currency, self.amount + other.amount)
+
+    def times_fraction(self, numerator: int, denominator: int) -> Money:
+        """Multiply by a rational, rounding half up to the nearest minor unit."""
+        if denominator <= 0:
+            raise InvalidInput("denominator", "denominator must be positive")
+        scaled = self.amount * numerator
+        return Money(self.currency, (2 * scaled + denominator) // (2 * denominator))
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise InvalidInput("currency", f"cannot mix {self.currency} and {other.currency}")
+
+    def __str__(self) -> str:
+        return f"{self.amount / 100:.2f} {self.currency}"
+
+
+def _latitude(_inst: object, _attr: object, value: float) -> None:
+    if not (math.isfinite(value) and -90.0 <= value <= 90.0):
+        raise InvalidInput("location.latitude", "latitude must be between -90 and 90")
+
+
+def _longitude(_inst: object, _attr: object, value: float) -> None:
+    if not (math.isfinite(value) and -180.0 <= value <= 180.0):
+        raise InvalidInput("location.longitude", "longitude must be between -180 and 180")
+
+
+@attrs.frozen
+class Location:
+    """A point on Earth in decimal degrees (WGS 84)."""
+
+    latitude: float = attrs.field(converter=float, validator=_latitude)
+    longitude: float = attrs.field(converter=float, validator=_longitude)
+
+    def distance_km(self, other: Location) -> float:
+        """Great-circle distance by the haversine formula."""
+        lat1, lat2 = math.radians(self.latitude), math.radians(other.latitude)
+        dlat = lat2 - lat1
+        dlon = math.radians(other.longitude - self.longitude)
+        h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+    def rounded(self, places: int = 3) -> Location:
+        return Location(round(self.latitude, places), round(self.longitude, places))
+
+
+def require_aware(value: datetime, field: str = "date_time") -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            field, "times must carry a UTC offset (ISO 8601, e.g. 2026-12-01T10:00:00Z)"
+        )
+    return value
+
+
+def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    require_aware(value, attribute.name)
+
+
+@attrs.frozen
+class Interval:
+    """A half-open time interval [start, end) with timezone-aware ends."""
+
+    start: datetime = attrs.field(validator=_aware)
+    end: datetime = attrs.field(validator=_aware)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidInput("duration_minutes", "an interval must end after it starts")
+
+    @classmethod
+    def starting(cls, start: datetime, minutes: int) -> Interval:
+        return cls(start, start + timedelta(minutes=minutes))
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
