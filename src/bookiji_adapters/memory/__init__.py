@@ -1,5 +1,6 @@
-"""In-memory fakes of the storage ports, for fast tests and SimCity."""
+"""In-memory fakes of the storage ports, a manual clock and sequential ids: for tests and SimCity."""
 
+from bookiji_adapters.memory.fakes import ManualClock, SequentialIds
 from bookiji_adapters.memory.storage import InMemoryStorage, InMemoryUnitOfWork
 
-__all__ = ["InMemoryStorage", "InMemoryUnitOfWork"]
+__all__ = ["InMemoryStorage", "InMemoryUnitOfWork", "ManualClock", "SequentialIds"]
