@@ -91,3 +91,20 @@ class ConcurrentUpdate(DomainError):
     """Another transaction changed the record first; the caller may retry."""
 
     code = "concurrent_update"
+
+
+def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
+    found: list[type[DomainError]] = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def rebuild(code: str, message: str) -> DomainError:
+    """The domain error a stored refusal stood for, so that a replay raises the same type."""
+    for cls in _subclasses(DomainError):
+        if cls.code == code and cls.__init__ is DomainError.__init__:
+            return cls(message)
+    error = DomainError(message)
+    error.code = code
+    return error

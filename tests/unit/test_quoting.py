@@ -59,7 +59,9 @@ def test_quote_price_is_the_median_of_the_top_three_and_eta_their_mean_plus_15(
     world: World,
 ) -> None:
     world.add_vendors(make_vendor(1), make_vendor(2), make_vendor(3), make_vendor(4))
-    quote = request_quote(ask(world, duration=90), world.uow(), world.clock, world.ids, world.policy).quote
+    quote = request_quote(
+        ask(world, duration=90), world.uow(), world.clock, world.ids, world.policy
+    ).quote
     # Hourly 4500, 5000, 5500 for 90 minutes -> 6750, 7500, 8250; median 7500.
     assert quote.price == Money("CAD", 7500)
     assert quote.eta_minutes == round((11 + 12 + 13) / 3) + 15
@@ -89,7 +91,9 @@ def test_the_same_intent_reuses_the_live_quote_until_it_expires(world: World) ->
 def test_another_customer_with_the_same_intent_gets_their_own_quote(world: World) -> None:
     world.add_vendors(make_vendor(1))
     first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy)
-    other = request_quote(ask(world, customer_id="c2"), world.uow(), world.clock, world.ids, world.policy)
+    other = request_quote(
+        ask(world, customer_id="c2"), world.uow(), world.clock, world.ids, world.policy
+    )
     assert other.quote.id != first.quote.id
 
 
@@ -101,8 +105,16 @@ def test_no_free_vendor_is_a_clear_refusal(world: World) -> None:
 def test_a_time_in_the_past_or_a_silly_radius_is_refused(world: World) -> None:
     world.add_vendors(make_vendor(1))
     with pytest.raises(TimeInPast):
-        request_quote(ask(world, minutes_ahead=-5), world.uow(), world.clock, world.ids, world.policy)
+        request_quote(
+            ask(world, minutes_ahead=-5), world.uow(), world.clock, world.ids, world.policy
+        )
     with pytest.raises(InvalidInput):
         request_quote(ask(world, radius_km=0.0), world.uow(), world.clock, world.ids, world.policy)
     with pytest.raises(InvalidInput):
-        request_quote(ask(world, service_type="drop table;"), world.uow(), world.clock, world.ids, world.policy)
+        request_quote(
+            ask(world, service_type="drop table;"),
+            world.uow(),
+            world.clock,
+            world.ids,
+            world.policy,
+        )

@@ -1,4 +1,4 @@
-"""In-memory fakes of the storage ports, a manual clock and sequential ids: for tests and SimCity."""
+"""In-memory storage, a manual clock and sequential ids: for tests and SimCity."""
 
 from bookiji_adapters.memory.fakes import ManualClock, SequentialIds
 from bookiji_adapters.memory.storage import InMemoryStorage, InMemoryUnitOfWork

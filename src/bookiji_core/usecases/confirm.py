@@ -16,6 +16,7 @@ from bookiji_core.errors import (
     InvalidInput,
     QuoteNotFound,
     TimeInPast,
+    rebuild,
 )
 from bookiji_core.idempotency import IdempotencyRecord, KeyState
 from bookiji_core.ports import Clock, Ids, UnitOfWork
@@ -39,14 +40,6 @@ class ConfirmBooking:
 class ConfirmResult:
     booking: Booking
     replayed: bool
-
-
-class _StoredError(DomainError):
-    """A domain refusal replayed from the idempotency record."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _validate(cmd: ConfirmBooking) -> None:
@@ -102,7 +95,7 @@ def _claim_key(
 
 def _replay(record: IdempotencyRecord, uow: UnitOfWork) -> ConfirmResult:
     if record.booking_id is None:
-        raise _StoredError(record.error_code or "domain_error", record.error_message or "")
+        raise rebuild(record.error_code or DomainError.code, record.error_message or "")
     with uow:
         booking = uow.bookings.get(BookingId(record.booking_id))
     if booking is None:
