@@ -1,4 +1,4 @@
-"""Properties of confirm under duplicates, retries and concurrency: one booking per key, no overlaps."""
+"""Confirm under duplicates, retries and concurrency: one booking per key, never an overlap."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def test_any_mix_of_duplicate_retried_and_concurrent_confirms_is_safe(
 
     def run(step: tuple[str, int, str, str, str]) -> tuple[tuple[str, str], str]:
         customer, slot, vendor, key, method = step
-        body = {"quote_id": quotes[(customer, slot)], "provider_id": vendor, "payment_method": method}
+        quote_id = quotes[(customer, slot)]
+        body = {"quote_id": quote_id, "provider_id": vendor, "payment_method": method}
         cmd = ConfirmBooking(
             Principal(Role.CUSTOMER, customer),
             quotes[(customer, slot)],
@@ -95,7 +96,7 @@ def test_any_mix_of_duplicate_retried_and_concurrent_confirms_is_safe(
         holds = {b.id: [m.command.action for m in uow.outbox.for_booking(b.id)] for b in bookings}
 
     # At most one booking per idempotency key, and every success under a key is that booking.
-    made = {scope_key: {o for o in seen if not o.startswith("!")} for scope_key, seen in outcomes.items()}
+    made = {key: {o for o in seen if not o.startswith("!")} for key, seen in outcomes.items()}
     assert all(len(ids_) <= 1 for ids_ in made.values()), made
     assert len(bookings) == sum(len(ids_) for ids_ in made.values())
     # Never two overlapping active bookings for one vendor.
