@@ -33,6 +33,8 @@ class QuotePolicy:
     min_rating: float = 4.0
     max_radius_km: float = 100.0
     max_duration_minutes: int = 12 * 60
+    # How far ahead a customer may book; also keeps date arithmetic inside the calendar.
+    max_days_ahead: int = 365
 
     @property
     def commitment_fee(self) -> Money:

@@ -113,7 +113,13 @@ class Interval:
 
     @classmethod
     def starting(cls, start: datetime, minutes: int) -> Interval:
-        return cls(start, start + timedelta(minutes=minutes))
+        try:
+            end = start + timedelta(minutes=minutes)
+        except OverflowError:
+            raise InvalidInput(
+                "duration_minutes", "the interval ends outside the supported calendar"
+            ) from None
+        return cls(start, end)
 
     @property
     def minutes(self) -> int:

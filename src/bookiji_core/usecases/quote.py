@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from bookiji_core.errors import NoProvidersAvailable, TimeInPast
+from bookiji_core.errors import InvalidInput, NoProvidersAvailable, TimeInPast
 from bookiji_core.ports import Clock, Ids, UnitOfWork
 from bookiji_core.quoting import Quote, QuotePolicy, QuoteRequest, price_and_eta, rank_candidates
 from bookiji_core.values import Interval, QuoteId
@@ -31,6 +31,10 @@ def request_quote(
     now = clock.now()
     if request.interval.start <= now:
         raise TimeInPast("date_time must be in the future")
+    if request.interval.start > now + timedelta(days=policy.max_days_ahead):
+        raise InvalidInput(
+            "date_time", f"date_time must be within {policy.max_days_ahead} days from now"
+        )
     intent = request.intent_hash()
     with uow:
         existing = uow.quotes.live_by_intent(intent, now)
