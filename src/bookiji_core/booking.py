@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 import attrs
 
 from bookiji_core.errors import Forbidden, IllegalTransition
-from bookiji_core.payments import PaymentAction, PaymentCommand, PaymentStatus
+from bookiji_core.payments import (
+    GatewayStep,
+    IntentView,
+    PaymentAction,
+    PaymentCommand,
+    PaymentStatus,
+    next_step,
+)
 from bookiji_core.values import BookingId, CustomerId, Interval, Money, QuoteId, VendorId
 
 
@@ -172,6 +179,75 @@ class Booking:
         else:
             raise IllegalTransition(f"booking {self.id} is already {self.state}")
         self._release_or_refund()
+
+    def apply_payment(self, intent: IntentView, actor: Actor, now: datetime) -> bool:
+        """Bring the payment status up to what the provider reports for the booking's intent.
+
+        Only moves forward, and only the moves the current status allows, so the relay's
+        result and webhooks may arrive in any order, late or twice: the booking ends in the
+        same state. Returns whether anything changed."""
+        if self.payment_intent_id is None:
+            if not intent.was_held:
+                return False
+            self.payment_intent_id = intent.id
+            if self.payment_status is PaymentStatus.HOLD_PENDING:
+                self.payment_status = PaymentStatus.HELD
+            self.updated_at = now
+            self.apply_payment(intent, actor, now)
+            return True
+        if intent.id != self.payment_intent_id:
+            return False  # a stray intent for this booking: reconciliation's business
+        before = self.payment_status
+        status = self.payment_status
+        if status is PaymentStatus.CAPTURE_PENDING and intent.amount_captured > 0:
+            self.payment_status = PaymentStatus.CAPTURED
+            if self.state is BookingState.PROVIDER_CONFIRMED:
+                self.issue_receipt(actor, now)
+        elif status is PaymentStatus.RELEASE_PENDING and intent.status == "canceled":
+            self.payment_status = PaymentStatus.RELEASED
+        elif (
+            status in (PaymentStatus.RELEASE_PENDING, PaymentStatus.REFUND_PENDING)
+            and intent.amount_captured > 0
+            and intent.net_captured == 0
+        ):
+            self.payment_status = PaymentStatus.REFUNDED
+        elif status is PaymentStatus.REFUND_PENDING and intent.status == "canceled":
+            # A refund of a fee that was never captured released the hold instead.
+            self.payment_status = PaymentStatus.RELEASED
+        if self.payment_status is not before:
+            self.updated_at = now
+            return True
+        return False
+
+    def next_payment_step(self, command: PaymentCommand, intent: IntentView | None) -> GatewayStep:
+        """The provider call `command` still needs. A hold is not placed for a booking that
+        was cancelled before it went out: the release behind it then has nothing to do."""
+        if command.action is PaymentAction.PLACE_HOLD and intent is None and not self.is_active:
+            return GatewayStep.NOTHING
+        return next_step(command.action, intent)
+
+    def payment_failed(self, action: PaymentAction, reason: str, now: datetime) -> None:
+        """The provider refused for good. A hold that could not be placed cancels the booking:
+        the vendor's time is freed and nothing is left to capture."""
+        self.payment_status = PaymentStatus.FAILED
+        self.updated_at = now
+        if action is PaymentAction.PLACE_HOLD and self.state in (
+            BookingState.HOLD_PLACED,
+            BookingState.PROVIDER_CONFIRMED,
+        ):
+            actor = Actor.system("payments")
+            self._move(BookingState.CANCELLED, "payment_failed", actor, reason, now)
+
+    def refund_stray_charge(self, intent_id: str) -> PaymentCommand:
+        """Reconciliation found a second captured fee for this booking: refund that intent."""
+        if intent_id == self.payment_intent_id and self.state is BookingState.RECEIPT_ISSUED:
+            raise IllegalTransition(f"{intent_id} is the fee booking {self.id} rightly keeps")
+        self.payment_sequence += 1
+        command = PaymentCommand(
+            self.id, PaymentAction.REFUND, self.commitment_fee, self.payment_sequence, intent_id
+        )
+        self.new_commands.append(command)
+        return command
 
     def _release_or_refund(self) -> None:
         # A fee that may have been captured is refunded; one that can only be held is released.

@@ -87,10 +87,42 @@ class PaymentError(DomainError):
         self.retryable = retryable
 
 
+class RetryablePaymentError(PaymentError):
+    """The provider may not have seen the request, or failed transiently (network, 5xx, 429,
+    lock timeout): the same request with the same idempotency key may be sent again."""
+
+    code = "payment_retryable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
+class PermanentPaymentError(PaymentError):
+    """The provider refused the request itself (card declined, invalid request, idempotency
+    key reused with other parameters): sending it again cannot help."""
+
+    code = "payment_refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+class WebhookSignatureInvalid(DomainError):
+    """A webhook's signature is missing, wrong or too old: its body must not be trusted."""
+
+    code = "webhook_signature_invalid"
+
+
 class ConcurrentUpdate(DomainError):
     """Another transaction changed the record first; the caller may retry."""
 
     code = "concurrent_update"
+
+
+class LockTimeout(ConcurrentUpdate):
+    """The record's lock could not be taken in time; the caller (or Stripe) should retry."""
+
+    code = "lock_timeout"
 
 
 def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:

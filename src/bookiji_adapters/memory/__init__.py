@@ -1,6 +1,14 @@
-"""In-memory storage, a manual clock and sequential ids: for tests and SimCity."""
+"""In-memory storage, a manual clock, sequential ids and a counting telemetry: for tests and
+SimCity."""
 
 from bookiji_adapters.memory.fakes import ManualClock, SequentialIds
 from bookiji_adapters.memory.storage import InMemoryStorage, InMemoryUnitOfWork
+from bookiji_adapters.memory.telemetry import InMemoryTelemetry
 
-__all__ = ["InMemoryStorage", "InMemoryUnitOfWork", "ManualClock", "SequentialIds"]
+__all__ = [
+    "InMemoryStorage",
+    "InMemoryTelemetry",
+    "InMemoryUnitOfWork",
+    "ManualClock",
+    "SequentialIds",
+]

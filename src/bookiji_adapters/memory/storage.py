@@ -15,9 +15,11 @@ from bookiji_core.booking import ACTIVE_STATES, AuditEntry, Booking
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.errors import ConcurrentUpdate, IdempotencyInProgress, SlotTaken
 from bookiji_core.idempotency import IdempotencyRecord
+from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
+from bookiji_core.webhooks import ReceivedEvent
 
 
 @attrs.define
@@ -32,6 +34,9 @@ class _State:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = attrs.field(factory=dict)
     access_log: list[AccessLogEntry] = attrs.field(factory=list)
     principals: dict[str, Principal] = attrs.field(factory=dict)
+    ledger: dict[str, LedgerEntry] = attrs.field(factory=dict)
+    webhook_inbox: dict[str, ReceivedEvent] = attrs.field(factory=dict)
+    controls: dict[str, str] = attrs.field(factory=dict)
 
 
 def _copy_booking(booking: Booking) -> Booking:
@@ -187,7 +192,7 @@ class _Outbox(_Repo):
     def add(self, message: OutboxMessage) -> None:
         self._s.outbox[message.id] = message
 
-    def get(self, message_id: str) -> OutboxMessage | None:
+    def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None:
         return self._s.outbox.get(message_id)
 
     def claim_due(
@@ -206,12 +211,29 @@ class _Outbox(_Repo):
             (m for m in self._s.outbox.values() if due(m)), key=lambda m: (m.next_attempt_at, m.id)
         )
         claimed = [
-            attrs.evolve(m, state=OutboxState.IN_FLIGHT, lease_owner=owner, lease_until=now + lease)
+            attrs.evolve(
+                m,
+                state=OutboxState.IN_FLIGHT,
+                attempts=m.attempts + 1,
+                lease_owner=owner,
+                lease_until=now + lease,
+            )
             for m in ready[:limit]
         ]
         for m in claimed:
             self._s.outbox[m.id] = m
         return claimed
+
+    def renew_leases(
+        self, message_ids: Sequence[str], *, owner: str, until: datetime
+    ) -> list[str]:
+        held = []
+        for message_id in message_ids:
+            m = self._s.outbox.get(message_id)
+            if m is not None and m.holds_lease(owner):
+                self._s.outbox[message_id] = attrs.evolve(m, lease_until=until)
+                held.append(message_id)
+        return held
 
     def update(self, message: OutboxMessage) -> None:
         self._s.outbox[message.id] = message
@@ -232,6 +254,40 @@ class _Outbox(_Repo):
     def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]:
         found = [m for m in self._s.outbox.values() if m.command.booking_id == booking_id]
         return sorted(found, key=lambda m: m.command.sequence)
+
+
+class _Ledger(_Repo):
+    def append(self, entry: LedgerEntry) -> bool:
+        if entry.key in self._s.ledger:
+            return False
+        self._s.ledger[entry.key] = entry
+        return True
+
+    def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]:
+        return [e for e in self._s.ledger.values() if e.booking_id == booking_id]
+
+    def booking_ids(self, *, after: str = "", limit: int = 500) -> list[BookingId]:
+        ids = sorted({e.booking_id for e in self._s.ledger.values() if e.booking_id > after})
+        return ids[:limit]
+
+
+class _WebhookInbox(_Repo):
+    def add(self, event: ReceivedEvent) -> bool:
+        if event.id in self._s.webhook_inbox:
+            return False
+        self._s.webhook_inbox[event.id] = event
+        return True
+
+    def get(self, event_id: str) -> ReceivedEvent | None:
+        return self._s.webhook_inbox.get(event_id)
+
+
+class _Controls(_Repo):
+    def get(self, name: str) -> str | None:
+        return self._s.controls.get(name)
+
+    def set(self, name: str, value: str, at: datetime) -> None:
+        self._s.controls[name] = value
 
 
 class _Idempotency(_Repo):
@@ -281,6 +337,9 @@ class InMemoryUnitOfWork:
         self.idempotency = _Idempotency(self)
         self.access_log = _AccessLog(self)
         self.principals = _Principals(self)
+        self.ledger = _Ledger(self)
+        self.webhook_inbox = _WebhookInbox(self)
+        self.controls = _Controls(self)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._storage.lock.acquire()

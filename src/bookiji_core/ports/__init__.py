@@ -1,18 +1,22 @@
 """The ports: what the core needs from the world, as typing.Protocols named by role."""
 
+from bookiji_core.ports.payments import PaymentGateway
 from bookiji_core.ports.services import Clock, Ids, MapProvider, Telemetry
 from bookiji_core.ports.storage import (
     AccessLog,
     AuditTrail,
     Bookings,
+    Controls,
     Customers,
     IdempotencyKeys,
+    Ledger,
     Outbox,
     Principals,
     Quotes,
     UnitOfWork,
     UnitOfWorkFactory,
     Vendors,
+    WebhookInbox,
 )
 
 __all__ = [
@@ -20,15 +24,19 @@ __all__ = [
     "AuditTrail",
     "Bookings",
     "Clock",
+    "Controls",
     "Customers",
     "IdempotencyKeys",
     "Ids",
+    "Ledger",
     "MapProvider",
     "Outbox",
+    "PaymentGateway",
     "Principals",
     "Quotes",
     "Telemetry",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Vendors",
+    "WebhookInbox",
 ]

@@ -11,9 +11,11 @@ from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import AuditEntry, Booking
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.idempotency import IdempotencyRecord
+from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
+from bookiji_core.webhooks import ReceivedEvent
 
 
 class Vendors(Protocol):
@@ -84,13 +86,23 @@ class AuditTrail(Protocol):
 class Outbox(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
 
-    def get(self, message_id: str) -> OutboxMessage | None: ...
+    def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None: ...
 
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
     ) -> list[OutboxMessage]:
-        """Mark up to `limit` due messages in flight for `owner`: queued ones whose time has
-        come, and in-flight ones whose lease expired. Concurrent claimers never share one."""
+        """Mark up to `limit` due messages in flight for `owner`, oldest `next_attempt_at`
+        first: queued ones whose time has come, and in-flight ones whose lease expired (their
+        worker died). Each claim counts as an attempt (`attempts + 1`), so a message that
+        crashes its worker every time still reaches the DLQ. Concurrent claimers never share
+        a message (`FOR UPDATE SKIP LOCKED` or an equivalent)."""
+        ...
+
+    def renew_leases(
+        self, message_ids: Sequence[str], *, owner: str, until: datetime
+    ) -> list[str]:
+        """Heartbeat: extend `owner`'s leases on these in-flight messages to `until`. Returns
+        the ids it still held (a lease that expired and was taken over is not renewed)."""
         ...
 
     def update(self, message: OutboxMessage) -> None: ...
@@ -100,6 +112,38 @@ class Outbox(Protocol):
     def list_by_state(self, state: OutboxState, limit: int = 100) -> list[OutboxMessage]: ...
 
     def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]: ...
+
+
+class Ledger(Protocol):
+    """Append-only: there is no method to change or remove an entry."""
+
+    def append(self, entry: LedgerEntry) -> bool:
+        """Add the entry unless one with the same `key` exists; True if it was added."""
+        ...
+
+    def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]: ...
+
+    def booking_ids(self, *, after: str = "", limit: int = 500) -> list[BookingId]:
+        """Bookings that have entries, in id order after `after` (for paging)."""
+        ...
+
+
+class WebhookInbox(Protocol):
+    def add(self, event: ReceivedEvent) -> bool:
+        """Record the event id; False (and no change) if it was already recorded. A
+        concurrent transaction recording the same id makes one of the two fail at commit."""
+        ...
+
+    def get(self, event_id: str) -> ReceivedEvent | None: ...
+
+
+class Controls(Protocol):
+    """Operator switches and figures that every process must see (outbox pause, the last
+    reconciliation's double-charge count): small named values kept in storage."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str, at: datetime) -> None: ...
 
 
 class IdempotencyKeys(Protocol):
@@ -140,6 +184,9 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyKeys
     access_log: AccessLog
     principals: Principals
+    ledger: Ledger
+    webhook_inbox: WebhookInbox
+    controls: Controls
 
     def __enter__(self) -> UnitOfWork: ...
 

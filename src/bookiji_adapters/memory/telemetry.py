@@ -1,0 +1,43 @@
+"""A telemetry fake that counts SLI events in memory, for tests and SimCity's verdicts."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+
+class InMemoryTelemetry:
+    """Counts every event by (name, labels...); assert on `counts`, not on calls."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, ...]] = Counter()
+        self.last_double_charges: int | None = None
+        self._lock = threading.Lock()
+
+    def _count(self, *key: str) -> None:
+        with self._lock:
+            self.counts[key] += 1
+
+    def webhook_outcome(self, outcome: str) -> None:
+        self._count("webhook", str(outcome))
+
+    def outbox_delivery(self, action: str, outcome: str) -> None:
+        self._count("outbox", str(action), outcome)
+
+    def access_log_write(self, ok: bool) -> None:
+        self._count("access_log", "ok" if ok else "error")
+
+    def map_request(self, provider: str, ok: bool) -> None:
+        self._count("map", provider, "ok" if ok else "error")
+
+    def privacy_request(self, kind: str, seconds: float) -> None:
+        self._count("privacy", kind)
+
+    def rollback(self, seconds: float) -> None:
+        self._count("rollback")
+
+    def double_charges(self, count: int) -> None:
+        self.last_double_charges = count
+
+    def webhook(self, outcome: str) -> int:
+        return self.counts[("webhook", outcome)]

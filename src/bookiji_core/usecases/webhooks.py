@@ -1,0 +1,58 @@
+"""handle_payment_event: apply a verified payment-provider webhook, once, in any order."""
+
+from __future__ import annotations
+
+from bookiji_core.booking import Actor, ActorType
+from bookiji_core.errors import DomainError
+from bookiji_core.ledger import entries_for
+from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWork
+from bookiji_core.usecases.changes import record_changes
+from bookiji_core.webhooks import ReceivedEvent, WebhookEvent, WebhookOutcome
+
+
+def handle_payment_event(
+    event: WebhookEvent,
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ids: Ids,
+    telemetry: Telemetry,
+) -> WebhookOutcome:
+    """The event is only a trigger: the intent's current state is read back from the provider
+    and the booking moves only as far as its own state allows. The event id goes into the
+    inbox in the same transaction as the effect, so a redelivery is skipped, and a crash
+    before the commit leaves the event to be applied when Stripe delivers it again.
+
+    Raises (and counts a failure) when the provider cannot be read or the booking's lock
+    cannot be taken in time (LockTimeout): the edge answers 5xx and Stripe retries."""
+    try:
+        outcome = _handle(event, uow, gateway, clock, ids)
+    except DomainError:
+        telemetry.webhook_outcome(WebhookOutcome.FAILURE)
+        raise
+    telemetry.webhook_outcome(outcome)
+    return outcome
+
+
+def _handle(
+    event: WebhookEvent, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, ids: Ids
+) -> WebhookOutcome:
+    with uow:
+        if uow.webhook_inbox.get(event.id) is not None:
+            return WebhookOutcome.IDEMPOTENT_SKIP
+    # Outside any transaction: no database lock is held across a network call.
+    intent = gateway.retrieve(event.intent_id) if event.intent_id else None
+    now = clock.now()
+    with uow:
+        if not uow.webhook_inbox.add(ReceivedEvent(event.id, event.type, now)):
+            return WebhookOutcome.IDEMPOTENT_SKIP  # a concurrent delivery got there first
+        if intent is not None and intent.booking_id is not None:
+            booking = uow.bookings.get(intent.booking_id, for_update=True)
+            if booking is not None:
+                for entry in entries_for(booking.id, intent, now):
+                    uow.ledger.append(entry)
+                if booking.apply_payment(intent, Actor(ActorType.WEBHOOK, event.id), now):
+                    uow.bookings.update(booking)
+                    record_changes(uow, booking, ids, now)
+        uow.commit()
+    return WebhookOutcome.SUCCESS
