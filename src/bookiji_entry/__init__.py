@@ -1,0 +1,1 @@
+"""Bookiji entry points: the HTTP app, the bkctl CLI, settings and the composition root."""

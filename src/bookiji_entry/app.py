@@ -1,0 +1,35 @@
+"""The Starlette application: routes from `bookiji_entry.http`, errors as problem+json.
+
+Nothing happens at import. `create_app(services)` builds an app around services wired by
+`bootstrap`; `app_factory` does both from the environment, for `uvicorn --factory`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+
+from bookiji_entry import http, settings
+from bookiji_entry.bootstrap import Services, bootstrap
+from bookiji_entry.problems import EXCEPTION_HANDLERS
+
+
+def create_app(services: Services, *, dispose_on_shutdown: bool = False) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if dispose_on_shutdown:
+            services.database.dispose()
+
+    return Starlette(
+        routes=http.routes(services),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+
+
+def app_factory() -> Starlette:
+    """`uvicorn --factory bookiji_entry.app:app_factory`: settings from the environment."""
+    return create_app(bootstrap(settings.current()), dispose_on_shutdown=True)

@@ -1,0 +1,90 @@
+"""The composition root: the one place that imports punq and wires a profile's adapters."""
+
+# No `from __future__ import annotations`: punq resolves Services from its real annotations.
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+import attrs
+import punq
+
+from bookiji_adapters.system import RandomIds, SystemClock
+from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy
+from bookiji_entry.settings import Settings
+
+
+def _nothing() -> None:
+    return None
+
+
+@attrs.frozen
+class Database:
+    """The storage a profile chose: its unit-of-work factory and its lifecycle."""
+
+    unit_of_work: UnitOfWorkFactory
+    upgrade: Callable[[], None] = _nothing
+    dispose: Callable[[], None] = _nothing
+
+
+@attrs.frozen
+class Services:
+    """What the HTTP app, the CLI and the worker loops need; built once, at the edge."""
+
+    settings: Settings
+    clock: Clock
+    ids: Ids
+    policy: QuotePolicy
+    database: Database
+
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        return self.database.unit_of_work
+
+
+def database_for(settings: Settings) -> Database:
+    """memory:// is the in-memory fake; any other URL goes to SQLAlchemy (SQLite, PostgreSQL)."""
+    if settings.is_memory:
+        from bookiji_adapters.memory import InMemoryStorage
+
+        memory = InMemoryStorage()
+        return Database(_as_factory(memory.unit_of_work))
+    from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
+
+    _make_sqlite_folder(settings.database_url)
+    sql = SqlAlchemyStorage(settings.database_url)
+    return Database(_as_factory(sql.unit_of_work), sql.upgrade, sql.dispose)
+
+
+def _as_factory(make: Callable[[], object]) -> UnitOfWorkFactory:
+    # The adapters' units of work satisfy the port at run time and in the contract suite;
+    # mypy's protocol check is stricter about their repository attribute types.
+    return cast(UnitOfWorkFactory, make)
+
+
+def _make_sqlite_folder(url: str) -> None:
+    # sqlite:///var/bookiji.db is relative to the working directory, which may lack var/.
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        path = url[len(prefix) :].split("?", 1)[0]
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+    database: Database | None = None,
+) -> Services:
+    """Wire the profile's adapters; tests may pass their own clock, ids or database."""
+    container = punq.Container()
+    container.register(Settings, instance=settings)
+    container.register(Clock, instance=clock or SystemClock())
+    container.register(Ids, instance=ids or RandomIds())
+    container.register(QuotePolicy, instance=QuotePolicy(currency=settings.currency))
+    container.register(Database, instance=database or database_for(settings))
+    container.register(Services)
+    services: Services = container.resolve(Services)
+    return services

@@ -1,0 +1,67 @@
+"""`bkctl quote`: ask for a quote from the terminal, through the same use case as the API."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bookiji_core.access import Role
+from bookiji_core.usecases import QuoteResult, request_quote
+from bookiji_entry import inputs, render
+from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "quote",
+        help="ask for a quote",
+        description="Rank nearby free providers for a service at a time and price it.",
+    )
+    parser.add_argument("--service", required=True, help="service type, e.g. haircut")
+    parser.add_argument("--lat", type=float, required=True, help="latitude, e.g. 49.2827")
+    parser.add_argument("--lon", type=float, required=True, help="longitude, e.g. -123.1207")
+    parser.add_argument(
+        "--radius", type=float, default=inputs.DEFAULT_RADIUS_KM, help="radius in km (10)"
+    )
+    parser.add_argument(
+        "--at", required=True, help="ISO 8601 start with an offset, e.g. 2026-12-01T18:00:00Z"
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=inputs.DEFAULT_DURATION_MINUTES,
+        help="duration in minutes (60)",
+    )
+    add_token(parser)
+    add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    body = {
+        "service_type": args.service,
+        "location": {"latitude": args.lat, "longitude": args.lon, "radius_km": args.radius},
+        "date_time": args.at,
+        "duration_minutes": args.duration,
+    }
+    with context.services() as services:
+        caller = login(services, args.token)
+        caller.require(Role.CUSTOMER)
+        request = inputs.quote_request(body, caller.subject_id)
+        result = request_quote(
+            request, services.uow(), services.clock, services.ids, services.policy
+        )
+    if args.json:
+        print_json(render.quote(result))
+    else:
+        _print(result)
+    return 0
+
+
+def _print(result: QuoteResult) -> None:
+    q = result.quote
+    state = "reused" if result.reused else "new"
+    print(f"quote {q.id} ({state}), expires {render.timestamp(q.expires_at)}")
+    print(f"  price {q.price}, eta {q.eta_minutes} min, commitment fee {q.commitment_fee}")
+    for c in q.candidates:
+        print(f"  {c.vendor_id:<24} {c.price!s:>11}  eta {c.eta_minutes:>3} min  {c.zone}")

@@ -1,0 +1,88 @@
+"""`bkctl serve`: the API under uvicorn, with the background loops in the same process."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+
+from bookiji_core.errors import Unauthenticated
+from bookiji_entry import seed
+from bookiji_entry.app import create_app
+from bookiji_entry.bootstrap import Services
+from bookiji_entry.cli._common import CliError, Context, login
+from bookiji_entry.cli.seed import print_tokens, seed_or_refuse
+from bookiji_entry.settings import Profile
+from bookiji_entry.workers import Background, all_loops
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the HTTP API",
+        description=(
+            "Serve the HTTP API with uvicorn and run the background loops (auto-cancel) in "
+            "this process. On SQLite it first applies the migrations and, on an empty "
+            "database, seeds the demo pilot and prints its tokens. Ctrl-C stops it."
+        ),
+    )
+    parser.add_argument("--host", help="address to bind (default BOOKIJI_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to bind (default BOOKIJI_PORT or 8000)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1", 2)
+    with context.services() as services:
+        cfg = services.settings
+        if args.workers > 1 and cfg.is_memory:
+            raise CliError("memory:// storage cannot be shared by several workers", 2)
+        prepare(services)
+        host, port = args.host or cfg.host, cfg.port if args.port is None else args.port
+        background = Background(all_loops(services))
+        background.start()
+        try:
+            if args.workers == 1:
+                uvicorn.Server(uvicorn.Config(create_app(services), host=host, port=port)).run()
+            else:
+                # Each worker process wires its own services from the same environment.
+                uvicorn.run(
+                    "bookiji_entry.app:app_factory",
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=args.workers,
+                )
+        finally:
+            background.close()
+    return 0
+
+
+def prepare(services: Services) -> None:
+    """On SQLite (or memory): migrate, and seed the demo pilot if it is not there yet."""
+    cfg = services.settings
+    if not (cfg.is_sqlite or cfg.is_memory):
+        return
+    services.database.upgrade()
+    fixed = cfg.profile is Profile.LOCAL
+    if not seed.is_seeded(services.uow()):
+        print_tokens(seed_or_refuse(services, fixed_tokens=fixed), fixed=fixed)
+    elif fixed and _demo_tokens_work(services):
+        print(
+            "Demo data present. Public demo tokens: customer "
+            f"{seed.fixed_token('cus_01')}, admin {seed.fixed_token(seed.ADMIN_ID)}",
+            flush=True,
+        )
+
+
+def _demo_tokens_work(services: Services) -> bool:
+    try:
+        login(services, seed.fixed_token("cus_01"))
+    except Unauthenticated:
+        return False
+    return True

@@ -1,0 +1,92 @@
+"""Request plumbing shared by the route modules: bounded bodies, JSON, bearer tokens, threads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import attrs
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bookiji_core.access import Principal
+from bookiji_core.errors import InvalidInput
+from bookiji_core.usecases import authenticate
+from bookiji_entry.bootstrap import Services
+from bookiji_entry.problems import EdgeError
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@attrs.frozen
+class Call:
+    """What a handler needs from a request, read on the event loop and handed to a thread."""
+
+    headers: Headers
+    path_params: Mapping[str, str]
+    query: QueryParams
+    raw_body: bytes
+
+    def bearer_token(self) -> str | None:
+        scheme, _, token = self.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return token.strip() or None
+
+    def json(self, *, required: bool = True) -> Mapping[str, Any]:
+        """The body as a JSON object; an empty body is `{}` when the body is optional."""
+        if not self.raw_body.strip():
+            if not required:
+                return {}
+            raise EdgeError("malformed_json", "the request body is empty; send a JSON object")
+        try:
+            value = json.loads(self.raw_body, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting recurses.
+            detail = f"the request body is not valid JSON: {exc}"
+            raise EdgeError("malformed_json", detail) from None
+        if not isinstance(value, dict):
+            raise InvalidInput("body", "the request body must be a JSON object")
+        return value
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def principal(call: Call, services: Services) -> Principal:
+    """The authenticated caller, or Unauthenticated (401)."""
+    return authenticate(call.bearer_token(), services.uow())
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    too_large = EdgeError("body_too_large", f"the request body must be at most {limit} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+Handler = Callable[[Call], Response]
+
+
+def endpoint(handler: Handler, *, body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """Read the (bounded) body on the event loop, then run the synchronous handler, which calls
+    blocking use cases, in the thread pool so that it never blocks the loop."""
+
+    async def run(request: Request) -> Response:
+        raw = await read_body(request) if body else b""
+        call = Call(request.headers, dict(request.path_params), request.query_params, raw)
+        return await run_in_threadpool(handler, call)
+
+    return run

@@ -1,0 +1,152 @@
+"""Errors at the edge: the one table from stable error codes to HTTP statuses and exit codes.
+
+Every error leaves the HTTP app as an RFC 9457 `application/problem+json` body with `type`,
+`title`, `status`, `detail` and the stable `code` (plus `field` for invalid input).
+
+Choices worth knowing: an expired quote is 410 Gone (it existed and will never be valid again,
+so a client must ask for a new quote rather than retry); no provider available is 422 (the
+request is well formed but cannot be satisfied; 404 would suggest a wrong URL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bookiji_core.errors import DomainError, InvalidInput
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:bookiji:problem:"
+
+# code -> (HTTP status, title). Every DomainError subclass of the core must appear here
+# (a test checks it), as must the codes the edge raises itself.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "malformed_json": (400, "Malformed JSON"),
+    "webhook_signature_invalid": (400, "Webhook signature invalid"),
+    "unauthenticated": (401, "Authentication required"),
+    "forbidden": (403, "Forbidden"),
+    "not_found": (404, "Not found"),
+    "quote_not_found": (404, "Quote not found"),
+    "booking_not_found": (404, "Booking not found"),
+    "method_not_allowed": (405, "Method not allowed"),
+    "slot_taken": (409, "Slot already taken"),
+    "illegal_transition": (409, "Illegal state transition"),
+    "idempotency_key_in_progress": (409, "Idempotency key in progress"),
+    "concurrent_update": (409, "Concurrent update"),
+    "lock_timeout": (409, "Record busy, retry"),
+    "quote_expired": (410, "Quote expired"),
+    "body_too_large": (413, "Request body too large"),
+    "domain_error": (422, "Request refused"),
+    "invalid_input": (422, "Invalid input"),
+    "provider_not_candidate": (422, "Provider is not a candidate"),
+    "no_providers_available": (422, "No providers available"),
+    "time_in_past": (422, "Time in the past"),
+    "idempotency_key_reused": (422, "Idempotency key reused"),
+    "internal_error": (500, "Internal server error"),
+    "payment_error": (502, "Payment provider error"),
+    "payment_retryable": (502, "Payment provider unavailable"),
+    "payment_refused": (502, "Payment provider refused"),
+    "not_ready": (503, "Not ready"),
+}
+
+_BY_STATUS = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+
+
+class EdgeError(Exception):
+    """A refusal of the edge itself (unparseable or oversized body), before any use case."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def status_for(code: str) -> int:
+    return PROBLEMS.get(code, PROBLEMS["domain_error"])[0]
+
+
+def exit_code_for(code: str) -> int:
+    """bkctl's exit status for a refusal: 2 bad input, 3 auth, 4 missing, 5 conflict, 1 other."""
+    status = status_for(code)
+    if status in (400, 413, 422):
+        return 2
+    if status in (401, 403):
+        return 3
+    if status in (404, 410):
+        return 4
+    if status == 409:
+        return 5
+    return 1
+
+
+def problem(
+    code: str,
+    detail: str,
+    *,
+    status: int | None = None,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    status_code, title = PROBLEMS.get(code, PROBLEMS["domain_error"])
+    status_code = status or status_code
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    if field is not None:
+        body["field"] = field
+    if status_code == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="bookiji"'}
+    return JSONResponse(body, status_code=status_code, headers=headers, media_type=MEDIA_TYPE)
+
+
+def domain_problem(exc: DomainError) -> Response:
+    field = exc.field if isinstance(exc, InvalidInput) else None
+    return problem(exc.code, exc.message, field=field)
+
+
+async def on_domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return domain_problem(exc)
+
+
+async def on_edge_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EdgeError)
+    return problem(exc.code, exc.detail)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _BY_STATUS.get(exc.status_code, "domain_error")
+    headers = dict(exc.headers) if exc.headers else None
+    detail = str(exc.detail)
+    if exc.status_code == 404:
+        detail = f"no resource at {request.url.path}"
+    elif exc.status_code == 405:
+        allowed = (headers or {}).get("allow", (headers or {}).get("Allow", ""))
+        detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+    return problem(code, detail, status=exc.status_code, headers=headers)
+
+
+async def on_unexpected(_request: Request, _exc: Exception) -> Response:
+    # The traceback goes to the server log (Starlette re-raises after this response);
+    # the client learns nothing about the internals.
+    return problem("internal_error", "an unexpected error occurred; it has been logged")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: on_domain_error,
+    EdgeError: on_edge_error,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,182 @@
+"""The demo pilot: Vancouver vendors, 20 customers, one admin, and a bearer token per principal.
+
+Written through the storage port with core entities only. Names, emails, phone numbers
+(555-01xx) and street numbers are made up; neighbourhood coordinates are real.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from bookiji_core.access import Principal, Role, hash_token
+from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.ports import UnitOfWork
+from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId
+
+CITY = ZoneInfo("America/Vancouver")
+DAYS_OF_AVAILABILITY = 14
+EVERY_DAY = frozenset(range(7))
+MON_SAT = frozenset(range(6))
+MON_FRI = frozenset(range(5))
+ADMIN_ID = "adm_ops"
+# Customers who get a token; the others exist for the catalogue and for SimCity traffic.
+TOKEN_CUSTOMERS = ("cus_01", "cus_02")
+
+
+@attrs.frozen
+class DemoVendor:
+    vendor: Vendor
+    days: frozenset[int]  # 0 = Monday
+    opens: time
+    closes: time
+
+
+def _vendor(
+    vid: str,
+    name: str,
+    street: str,
+    neighbourhood: str,
+    lat: float,
+    lon: float,
+    services: set[str],
+    rate_cents: int,
+    rating: float,
+    response_minutes: int,
+    phone_suffix: int,
+) -> Vendor:
+    return Vendor(
+        id=VendorId(vid),
+        name=name,
+        email=f"{vid.removeprefix('ven_').replace('_', '.')}@example.com",
+        phone=f"+1-604-555-01{phone_suffix:02d}",
+        address=f"{street}, Vancouver, BC",
+        location=Location(lat, lon),
+        zone=f"Vancouver – {neighbourhood}",
+        services=frozenset(services),
+        hourly_rate=Money("CAD", rate_cents),
+        rating=rating,
+        response_minutes=response_minutes,
+    )
+
+
+def _schedule(vendor: Vendor, days: frozenset[int], opens: int, closes: int) -> DemoVendor:
+    return DemoVendor(vendor, days, time(opens), time(closes))
+
+
+# fmt: off
+DEMO_VENDORS: tuple[DemoVendor, ...] = (
+    _schedule(_vendor("ven_kits_barber", "Kitsilano Barber Co.", "2150 W 4th Ave", "Kitsilano",
+                      49.2684, -123.1587, {"haircut"}, 4500, 4.7, 10, 1), EVERY_DAY, 9, 19),
+    _schedule(_vendor("ven_gastown_cuts", "Gastown Cuts", "12 Water St", "Gastown",
+                      49.2840, -123.1089, {"haircut"}, 5500, 4.5, 20, 2), MON_SAT, 10, 20),
+    _schedule(_vendor("ven_main_st_salon", "Main Street Salon", "2410 Main St", "Mount Pleasant",
+                      49.2636, -123.1006, {"haircut", "beard_trim"}, 4000, 4.2, 30, 3),
+              EVERY_DAY, 9, 17),
+    _schedule(_vendor("ven_west_end_shears", "West End Shears", "1090 Denman St", "West End",
+                      49.2856, -123.1380, {"haircut"}, 3000, 3.8, 5, 4), EVERY_DAY, 8, 20),
+    _schedule(_vendor("ven_yaletown_massage", "Yaletown Massage Studio", "1180 Mainland St",
+                      "Yaletown", 49.2755, -123.1216, {"massage"}, 9500, 4.9, 15, 5),
+              MON_SAT, 10, 21),
+    _schedule(_vendor("ven_drive_wellness", "Commercial Drive Wellness", "1650 Commercial Dr",
+                      "Grandview-Woodland", 49.2700, -123.0694, {"massage", "personal_training"},
+                      8000, 4.0, 45, 6), EVERY_DAY, 7, 19),
+    _schedule(_vendor("ven_fairview_clean", "Fairview Home Cleaning", "890 W Broadway",
+                      "Fairview", 49.2633, -123.1230, {"house_cleaning"}, 3800, 4.4, 60, 7),
+              MON_FRI, 8, 18),
+    _schedule(_vendor("ven_east_van_sparkle", "East Van Sparkle", "3340 Victoria Dr",
+                      "Kensington-Cedar Cottage", 49.2530, -123.0660, {"house_cleaning"},
+                      4200, 4.6, 35, 8), MON_SAT, 9, 17),
+    _schedule(_vendor("ven_downtown_fit", "Downtown Fit Lab", "700 W Pender St", "Downtown",
+                      49.2849, -123.1160, {"personal_training"}, 7000, 3.9, 25, 9),
+              EVERY_DAY, 6, 22),
+)
+# fmt: on
+
+_CUSTOMER_NAMES = (
+    "Avery Chen", "Jordan Singh", "Maya Tremblay", "Liam Nguyen", "Olivia Roy",
+    "Noah Gill", "Emma Wong", "Ethan Martin", "Sophia Dhillon", "Lucas Gagnon",
+    "Chloe Kim", "Benjamin Lee", "Zoe Bouchard", "Samuel Park", "Isla Thompson",
+    "Henry Sandhu", "Amelia Côté", "Jack Fraser", "Nora Ahmed", "Leo Campbell",
+)  # fmt: skip
+
+DEMO_CUSTOMERS: tuple[Customer, ...] = tuple(
+    Customer(
+        id=CustomerId(f"cus_{n:02d}"),
+        name=name,
+        email=f"customer{n:02d}@example.com",
+        phone=f"+1-604-555-02{n:02d}",
+    )
+    for n, name in enumerate(_CUSTOMER_NAMES, start=1)
+)
+
+
+@attrs.frozen
+class IssuedToken:
+    role: Role
+    subject_id: str
+    name: str
+    token: str
+
+
+class AlreadySeeded(Exception):
+    """The demo data is already in this database."""
+
+
+def is_seeded(uow: UnitOfWork) -> bool:
+    with uow:
+        return _has_demo(uow)
+
+
+def _has_demo(uow: UnitOfWork) -> bool:
+    return uow.vendors.get(DEMO_VENDORS[0].vendor.id) is not None
+
+
+def fixed_token(subject_id: str) -> str:
+    """The public demo token of a principal: for local demos and tests only."""
+    return f"demo-{subject_id}"
+
+
+def _random_token(_subject_id: str) -> str:
+    return f"bkj_{secrets.token_urlsafe(32)}"
+
+
+def weekly_windows(demo: DemoVendor, today: date, days: int) -> Iterator[Interval]:
+    """The vendor's opening hours, in Vancouver time, for `days` days from `today`."""
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        if day.weekday() in demo.days:
+            yield Interval(
+                datetime.combine(day, demo.opens, CITY), datetime.combine(day, demo.closes, CITY)
+            )
+
+
+def seed_demo(uow: UnitOfWork, now: datetime, *, fixed_tokens: bool) -> list[IssuedToken]:
+    """Add the pilot's catalogue and principals in one transaction; returns the tokens issued.
+
+    Raises AlreadySeeded if the demo vendors exist. With `fixed_tokens` the tokens are the
+    public `demo-<subject id>` ones; otherwise random, shown only in the returned list.
+    """
+    make_token = fixed_token if fixed_tokens else _random_token
+    today = now.astimezone(CITY).date()
+    holders = [(Role.ADMIN, ADMIN_ID, "Bookiji operations")]
+    holders += [(Role.CUSTOMER, c.id, c.name) for c in DEMO_CUSTOMERS if c.id in TOKEN_CUSTOMERS]
+    holders += [(Role.VENDOR, d.vendor.id, d.vendor.name) for d in DEMO_VENDORS]
+    issued = [IssuedToken(role, sid, name, make_token(sid)) for role, sid, name in holders]
+    with uow:
+        if _has_demo(uow):
+            raise AlreadySeeded("the demo data is already in this database")
+        for demo in DEMO_VENDORS:
+            uow.vendors.add(demo.vendor)
+            for window in weekly_windows(demo, today, DAYS_OF_AVAILABILITY):
+                uow.vendors.add_window(demo.vendor.id, window)
+        for customer in DEMO_CUSTOMERS:
+            uow.customers.add(customer)
+        for t in issued:
+            uow.principals.add(hash_token(t.token), Principal(t.role, t.subject_id))
+        uow.commit()
+    return issued

@@ -1,0 +1,142 @@
+"""Settings from environment variables: the only module of the project that reads them."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+import attrs
+
+DEFAULT_DATABASE_URL = "sqlite:///var/bookiji.db"
+MEMORY_URL = "memory://"
+
+
+class Profile(enum.StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
+    SIMCITY = "simcity"
+    TEST = "test"
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a deployment this process may start."""
+
+
+@attrs.frozen
+class Settings:
+    profile: Profile = Profile.LOCAL
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    confirm_within: timedelta = timedelta(minutes=15)
+    currency: str = "CAD"
+    stripe_api_key: str | None = attrs.field(default=None, repr=False)
+    stripe_webhook_secret: str | None = attrs.field(default=None, repr=False)
+    stripe_api_base: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read `BOOKIJI_*` variables; raise SettingsError with a clear message if unusable."""
+
+        def get(name: str) -> str | None:
+            value = environ.get(f"BOOKIJI_{name}", "").strip()
+            return value or None
+
+        profile = _choice(get("PROFILE") or Profile.LOCAL.value)
+        default_url = MEMORY_URL if profile is Profile.TEST else DEFAULT_DATABASE_URL
+        settings = cls(
+            profile=profile,
+            database_url=get("DATABASE_URL") or default_url,
+            host=get("HOST") or "127.0.0.1",
+            port=_integer("BOOKIJI_PORT", get("PORT"), 8000, low=0, high=65535),
+            confirm_within=timedelta(
+                minutes=_integer(
+                    "BOOKIJI_CONFIRM_WITHIN_MINUTES",
+                    get("CONFIRM_WITHIN_MINUTES"),
+                    15,
+                    low=1,
+                    high=24 * 60,
+                )
+            ),
+            currency=(get("CURRENCY") or "CAD").upper(),
+            stripe_api_key=get("STRIPE_API_KEY"),
+            stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base=get("STRIPE_API_BASE"),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse combinations that must not run; production above all."""
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise SettingsError(f"BOOKIJI_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+        if self.profile is not Profile.PRODUCTION:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("BOOKIJI_STRIPE_API_KEY", self.stripe_api_key),
+                ("BOOKIJI_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                "the production profile refuses to start without Stripe keys: set "
+                + " and ".join(missing)
+            )
+        if not self.is_postgresql:
+            raise SettingsError(
+                "the production profile refuses to start without PostgreSQL: set "
+                "BOOKIJI_DATABASE_URL to a postgresql:// URL "
+                f"(got {self.database_url_for_display!r})"
+            )
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.database_url.startswith(("postgresql:", "postgresql+", "postgres:"))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith(("sqlite:", "sqlite+"))
+
+    @property
+    def is_memory(self) -> bool:
+        return self.database_url == MEMORY_URL
+
+    @property
+    def database_url_for_display(self) -> str:
+        """The URL without its password, for messages and logs."""
+        scheme, sep, rest = self.database_url.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        if not at or ":" not in credentials:
+            return self.database_url
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+
+
+def current() -> Settings:
+    """The settings of this process, from its environment."""
+    return Settings.from_env(os.environ)
+
+
+def _choice(value: str) -> Profile:
+    try:
+        return Profile(value.lower())
+    except ValueError:
+        allowed = ", ".join(p.value for p in Profile)
+        raise SettingsError(f"BOOKIJI_PROFILE must be one of {allowed}; got {value!r}") from None
+
+
+def _integer(name: str, value: str | None, default: int, *, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {number}")
+    return number
