@@ -43,8 +43,8 @@ def metric_catalogue() -> dict[str, tuple[str, frozenset[str]]]:
 def known_metric_names() -> frozenset[str]:
     """The metric names of the catalogue table in docs/metrics.md, the contract with the service.
 
-    The Python telemetry adapter (bookiji_adapters.telemetry) is checked against the same table
-    by another test, so the rules, the dashboard and the code cannot drift apart.
+    The Python telemetry adapter (bookiji_adapters.telemetry) will be checked against the same
+    table by another test, so the rules, the dashboard and the code cannot drift apart.
     """
     return frozenset(metric_catalogue())
 
