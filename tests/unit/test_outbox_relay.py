@@ -1,0 +1,264 @@
+"""The outbox relay delivers each payment command once in effect, whatever fails around it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bookiji_adapters.simcity import Fault
+from bookiji_core import BookingState, OutboxState, PaymentAction, PaymentStatus
+from bookiji_core.ledger import LedgerKind
+from bookiji_core.payments import backoff_delay, retry_delay
+from bookiji_core.usecases import drain_dlq, outbox_status, set_paused
+from tests.payments_world import CONFIRM_WITHIN, PaymentWorld, SimulatedCrash, crash_at
+
+
+@pytest.fixture
+def world() -> PaymentWorld:
+    return PaymentWorld()
+
+
+def one_effect_per_key(world: PaymentWorld) -> bool:
+    return all(n == 1 for n in world.gateway.effects_per_key().values())
+
+
+def test_a_confirmed_booking_gets_its_hold_placed_once_and_recorded(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    report = world.relay().run_once()
+
+    booking = world.booking(booking_id)
+    assert report.committed == 1
+    assert booking.payment_status is PaymentStatus.HELD
+    assert booking.payment_intent_id is not None
+    assert [e.kind for e in world.ledger(booking_id)] == [LedgerKind.HOLD]
+    assert [e.operation for e in world.gateway.effects] == ["place_hold"]
+    assert world.gateway.effects[0].idempotency_key == f"bookiji:{booking_id}:place_hold:1"
+    assert [m.state for m in world.messages(booking_id)] == [OutboxState.COMMITTED]
+
+
+def test_vendor_confirm_captures_the_hold_and_issues_the_receipt(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.settle()
+    world.vendor_confirms(booking_id)
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert booking.state is BookingState.RECEIPT_ISSUED
+    assert booking.payment_status is PaymentStatus.CAPTURED
+    assert [e.kind for e in world.ledger(booking_id)] == [LedgerKind.HOLD, LedgerKind.CAPTURE]
+    assert world.gateway.retrieve(booking.payment_intent_id or "").net_captured == 100
+
+
+def test_a_cancel_after_the_hold_releases_it(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.settle()
+    world.customer_cancels(booking_id)
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.CANCELLED,
+        PaymentStatus.RELEASED,
+    )
+    assert world.gateway.retrieve(booking.payment_intent_id or "").status == "canceled"
+
+
+def test_a_cancel_before_the_hold_went_out_places_no_hold_at_all(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.customer_cancels(booking_id)
+    world.settle()
+
+    assert world.gateway.effects == []
+    assert all(m.state is OutboxState.COMMITTED for m in world.messages(booking_id))
+
+
+def test_auto_cancel_after_the_deadline_releases_the_hold(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.settle()
+    world.clock.advance(CONFIRM_WITHIN)
+    assert world.auto_cancel() == [booking_id]
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert booking.payment_status is PaymentStatus.RELEASED
+    assert [e.kind for e in world.ledger(booking_id)] == [LedgerKind.HOLD, LedgerKind.RELEASE]
+
+
+def test_502s_are_retried_after_1_then_2_seconds_and_charge_exactly_once(
+    world: PaymentWorld,
+) -> None:
+    booking_id = world.book()
+    world.gateway.inject(Fault.GATEWAY_502, operation="place_hold", times=2)
+    relay = world.relay()
+    delays = []
+    for _ in range(2):
+        start = world.now
+        assert relay.run_once().retried == 1
+        (message,) = world.messages(booking_id)
+        delays.append((message.next_attempt_at - start).total_seconds())
+        world.clock.set(message.next_attempt_at)
+    assert relay.run_once().committed == 1
+
+    assert 1 <= delays[0] <= 1.25 and 2 <= delays[1] <= 2.5
+    assert len(world.gateway.effects) == 1
+    assert world.messages(booking_id)[0].attempts == 3
+    assert world.telemetry.counts[("outbox", "place_hold", "retry")] == 2
+
+
+def test_backoff_doubles_with_a_bounded_jitter_that_replays_identically() -> None:
+    for attempt in range(1, 8):
+        base = backoff_delay(attempt).total_seconds()
+        delay = retry_delay("bookiji:bk_1:capture:2", attempt).total_seconds()
+        assert base <= delay <= base * 1.25
+        assert delay == retry_delay("bookiji:bk_1:capture:2", attempt).total_seconds()
+    assert retry_delay("k", 30) == timedelta(seconds=300)
+
+
+def test_a_timeout_after_the_hold_went_through_does_not_hold_twice(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.gateway.inject(Fault.TIMEOUT_AFTER_EFFECT, operation="place_hold")
+    world.settle()
+
+    assert world.booking(booking_id).payment_status is PaymentStatus.HELD
+    assert len(world.gateway.all_intents()) == 1
+    assert one_effect_per_key(world)
+
+
+def test_a_relay_that_dies_after_the_gateway_call_is_taken_over_once_its_lease_expires(
+    world: PaymentWorld,
+) -> None:
+    booking_id = world.book()
+    with pytest.raises(SimulatedCrash):
+        world.relay("doomed", checkpoint=crash_at("after_gateway")).run_once()
+    (message,) = world.messages(booking_id)
+    assert message.state is OutboxState.IN_FLIGHT
+
+    other = world.relay("survivor")
+    assert other.run_once().claimed == 0  # the lease still stands
+    world.clock.advance(timedelta(seconds=31))
+    assert other.run_once().committed == 1
+
+    assert world.booking(booking_id).payment_status is PaymentStatus.HELD
+    assert len(world.gateway.all_intents()) == 1
+    assert one_effect_per_key(world)
+
+
+def test_a_relay_whose_lease_was_taken_over_does_not_commit(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    late = world.relay("late")
+
+    def stall(step: str) -> None:
+        if step == "after_gateway":  # the first relay stalls past its lease; another takes over
+            world.clock.advance(timedelta(seconds=31))
+            assert world.relay("fresh").run_once().committed == 1
+
+    stalled = world.relay("stalled", checkpoint=stall)
+    report = stalled.run_once()
+
+    assert report.lost_lease == 1 and report.committed == 0
+    assert late.run_once().claimed == 0
+    assert [m.state for m in world.messages(booking_id)] == [OutboxState.COMMITTED]
+    assert one_effect_per_key(world)
+
+
+def test_the_heartbeat_keeps_the_lease_while_the_provider_is_slow(world: PaymentWorld) -> None:
+    for _ in range(3):
+        world.book()
+    world.gateway._sleep = lambda seconds: world.clock.advance(timedelta(seconds=seconds))
+    world.gateway.rates.slow = 1.0
+    world.gateway.rates.slow_seconds = 20  # within the caller's timeout, but most of a lease
+    world.gateway.rates.timeout_seconds = 60
+    stolen = []
+
+    def rival(step: str) -> None:
+        if step == "before_gateway":
+            stolen.append(world.relay("rival").run_once().claimed)
+
+    report = world.relay("slow", checkpoint=rival).run_once()
+
+    assert report.committed == 3 and report.lost_lease == 0
+    assert stolen == [0, 0, 0]
+
+
+def test_a_declined_card_goes_to_the_dlq_and_cancels_the_booking(world: PaymentWorld) -> None:
+    booking_id = world.book(payment_method="pm_card_chargeDeclined")
+    report = world.relay().run_once()
+
+    booking = world.booking(booking_id)
+    assert report.dead == 1
+    assert (booking.state, booking.payment_status) == (
+        BookingState.CANCELLED,
+        PaymentStatus.FAILED,
+    )
+    (message,) = world.messages(booking_id)
+    assert message.state is OutboxState.DLQ
+    assert "card_declined" in (message.last_error or "")
+
+
+def test_retries_stop_in_the_dlq_after_the_last_attempt(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.gateway.rates.gateway_502 = 1.0
+    world.settle()
+
+    (message,) = world.messages(booking_id)
+    assert message.state is OutboxState.DLQ
+    assert message.attempts == message.max_attempts
+    assert world.booking(booking_id).payment_status is PaymentStatus.HOLD_PENDING
+    assert outbox_status(world.storage.unit_of_work()).dlq_depth == 1
+
+
+def test_a_drained_dlq_is_retried_and_delivers(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.gateway.rates.gateway_502 = 1.0
+    world.settle()
+    world.gateway.rates.gateway_502 = 0.0
+    progress: list[tuple[int, int]] = []
+
+    drained = drain_dlq(
+        world.storage.unit_of_work(), world.clock, progress=lambda *p: progress.append(p)
+    )
+    world.settle()
+
+    assert len(drained) == 1 and progress == [(1, 1)]
+    assert world.booking(booking_id).payment_status is PaymentStatus.HELD
+    assert [m.state for m in world.messages(booking_id)] == [OutboxState.COMMITTED]
+
+
+def test_a_capture_waits_for_the_hold_it_captures(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.vendor_confirms(booking_id)  # before the hold message was relayed
+    world.gateway.inject(Fault.GATEWAY_502, operation="place_hold")
+    report = world.relay().run_once()
+    assert (report.retried, report.waited) == (1, 1)
+    capture = world.messages(booking_id)[1]
+    assert capture.command.action is PaymentAction.CAPTURE and capture.attempts == 0
+
+    world.settle()
+    assert world.booking(booking_id).state is BookingState.RECEIPT_ISSUED
+
+
+def test_a_release_of_a_hold_captured_meanwhile_becomes_a_refund(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    world.settle()
+    intent_id = world.booking(booking_id).payment_intent_id or ""
+    world.gateway.capture(intent_id, "someone-else")  # captured behind the booking's back
+    world.customer_cancels(booking_id)
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert booking.payment_status is PaymentStatus.REFUNDED
+    assert world.gateway.retrieve(intent_id).net_captured == 0
+    refund_keys = [e.idempotency_key for e in world.gateway.effects if e.operation == "refund"]
+    assert refund_keys == [f"bookiji:{booking_id}:release:2:refund"]
+
+
+def test_a_paused_relay_delivers_nothing_until_resumed(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    set_paused(world.storage.unit_of_work(), world.clock, True)
+    assert world.relay().run_once().paused
+    assert world.messages(booking_id)[0].state is OutboxState.QUEUED
+    assert outbox_status(world.storage.unit_of_work()).paused
+
+    set_paused(world.storage.unit_of_work(), world.clock, False)
+    assert world.relay().run_once().committed == 1
