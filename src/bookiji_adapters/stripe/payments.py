@@ -78,12 +78,13 @@ class StripePaymentGateway:
         base_url: str | None = None,
         timeout: float = 8.0,
         search_supported: bool = True,
+        http_client: stripe.HTTPClient | None = None,
     ) -> None:
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": base_url} if base_url else {},
             max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=http_client or stripe.RequestsClient(timeout=timeout),
         )
         self._search = search_supported
 
