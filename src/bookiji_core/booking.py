@@ -177,7 +177,10 @@ class Booking:
         elif self.state in (BookingState.PROVIDER_CONFIRMED, BookingState.RECEIPT_ISSUED):
             self._move(BookingState.REFUNDED, "rollback", actor, reason, now)
         else:
-            raise IllegalTransition(f"booking {self.id} is already {self.state}")
+            # Already cancelled or refunded: a rerun at 3 a.m. is safe and leaves a trace.
+            # Money still pending sits in the outbox (see `bkctl dlq list`), not here.
+            self._move(self.state, "rollback", actor, f"{reason} (already {self.state})", now)
+            return
         self._release_or_refund()
 
     def apply_payment(self, intent: IntentView, actor: Actor, now: datetime) -> bool:

@@ -1,0 +1,45 @@
+"""Read and change feature flags; they live in storage so that every process sees one value."""
+
+from __future__ import annotations
+
+from bookiji_core.access import Principal
+from bookiji_core.errors import IllegalTransition
+from bookiji_core.flags import CONTROL_PREFIX, FLAGS, FlagState, change, spec_for
+from bookiji_core.ports import Clock, UnitOfWork
+
+
+def flag_state(uow: UnitOfWork, name: str) -> FlagState:
+    """Within the caller's transaction."""
+    spec = spec_for(name)
+    return FlagState.decode(spec, uow.controls.get(CONTROL_PREFIX + spec.name))
+
+
+def list_flags(uow: UnitOfWork) -> list[FlagState]:
+    with uow:
+        return [flag_state(uow, name) for name in sorted(FLAGS)]
+
+
+def set_flag(
+    name: str, on: bool, principal: Principal, reason: str, uow: UnitOfWork, clock: Clock
+) -> FlagState:
+    now = clock.now()
+    with uow:
+        changed = change(flag_state(uow, name), on, principal, reason, now)
+        uow.controls.set(CONTROL_PREFIX + changed.spec.name, changed.encode(), now)
+        uow.commit()
+    return changed
+
+
+def revert_last_change(
+    principal: Principal, reason: str, uow: UnitOfWork, clock: Clock
+) -> FlagState:
+    """Runbook Incident-004: put the most recently changed flag back as it was."""
+    changed = [
+        (s.changed_at, s.spec.name, s.previous)
+        for s in list_flags(uow)
+        if s.changed_at is not None and s.previous is not None
+    ]
+    if not changed:
+        raise IllegalTransition("no flag has been changed yet")
+    _, name, previous = max(changed)
+    return set_flag(name, previous, principal, reason, uow, clock)
