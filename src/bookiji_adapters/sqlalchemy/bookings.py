@@ -1,0 +1,199 @@
+"""Bookings and their audit trail as SQL rows; the database refuses overlapping slots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Executable, RowMapping, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
+from bookiji_adapters.sqlalchemy.tables import ACTIVE_BOOKING_STATES, booking_audit, bookings
+from bookiji_core.booking import ActorType, AuditEntry, Booking, BookingState
+from bookiji_core.errors import ConcurrentUpdate, SlotTaken
+from bookiji_core.payments import PaymentStatus
+from bookiji_core.values import BookingId, CustomerId, Interval, Money, QuoteId, VendorId
+
+# The PostgreSQL exclusion constraint and the SQLite trigger message (migration 0002).
+SLOT_TAKEN = "slot_taken"
+SLOT_CONSTRAINT = "ex_bookings_slot_taken"
+
+
+def _booking_row(booking: Booking) -> dict[str, Any]:
+    return {
+        "id": booking.id,
+        "quote_id": booking.quote_id,
+        "customer_id": booking.customer_id,
+        "vendor_id": booking.vendor_id,
+        "starts_at": booking.interval.start,
+        "ends_at": booking.interval.end,
+        "price_amount": booking.price.amount,
+        "price_currency": booking.price.currency,
+        "fee_amount": booking.commitment_fee.amount,
+        "fee_currency": booking.commitment_fee.currency,
+        "payment_method": booking.payment_method,
+        "state": booking.state.value,
+        "payment_status": booking.payment_status.value,
+        "hold_expires_at": booking.hold_expires_at,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
+        "payment_intent_id": booking.payment_intent_id,
+        "payment_sequence": booking.payment_sequence,
+        "version": booking.version,
+        "synthetic": booking.synthetic,
+    }
+
+
+def _booking(row: RowMapping) -> Booking:
+    return Booking(
+        id=BookingId(row["id"]),
+        quote_id=QuoteId(row["quote_id"]),
+        customer_id=CustomerId(row["customer_id"]),
+        vendor_id=VendorId(row["vendor_id"]),
+        interval=Interval(row["starts_at"], row["ends_at"]),
+        price=Money(row["price_currency"], row["price_amount"]),
+        commitment_fee=Money(row["fee_currency"], row["fee_amount"]),
+        payment_method=row["payment_method"],
+        state=BookingState(row["state"]),
+        payment_status=PaymentStatus(row["payment_status"]),
+        hold_expires_at=row["hold_expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        payment_intent_id=row["payment_intent_id"],
+        payment_sequence=row["payment_sequence"],
+        version=row["version"],
+        synthetic=row["synthetic"],
+    )
+
+
+def _is_slot_taken(error: IntegrityError) -> bool:
+    diag = getattr(error.orig, "diag", None)  # psycopg names the violated constraint
+    if diag is not None:
+        return getattr(diag, "constraint_name", None) == SLOT_CONSTRAINT
+    return SLOT_TAKEN in str(error.orig)
+
+
+class SqlAlchemyBookings(SqlAlchemyRepository):
+    def add(self, booking: Booking) -> None:
+        self._write(insert(bookings).values(_booking_row(booking) | {"version": 1}), booking)
+        booking.version = 1
+
+    def get(self, booking_id: BookingId, *, for_update: bool = False) -> Booking | None:
+        stmt = select(bookings).where(bookings.c.id == booking_id)
+        if for_update:
+            stmt = stmt.with_for_update()  # SQLite has no row locks; BEGIN IMMEDIATE suffices
+        row = self._conn.execute(stmt).mappings().first()
+        return None if row is None else _booking(row)
+
+    def update(self, booking: Booking) -> None:
+        stmt = (
+            update(bookings)
+            .where(bookings.c.id == booking.id, bookings.c.version == booking.version)
+            .values(_booking_row(booking) | {"version": booking.version + 1})
+        )
+        if self._write(stmt, booking).rowcount != 1:
+            raise ConcurrentUpdate(f"booking {booking.id} was changed by another transaction")
+        booking.version += 1
+
+    def _write(self, stmt: Executable, booking: Booking) -> CursorResult[Any]:
+        if booking.is_active and self._conn.dialect.name == "postgresql":
+            self._lock_vendor_slots(booking.vendor_id)
+        try:
+            # A savepoint keeps the transaction usable after a refusal, as in memory.
+            with self._conn.begin_nested():
+                return self._conn.execute(stmt)
+        except IntegrityError as error:
+            if _is_slot_taken(error):
+                raise SlotTaken(
+                    f"vendor {booking.vendor_id} is already booked at that time"
+                ) from None
+            raise
+
+    def _lock_vendor_slots(self, vendor_id: str) -> None:
+        # Writers of one vendor's bookings queue here until commit. The exclusion constraint
+        # alone is correct, but concurrent inserts that conflict wait on each other and end in
+        # a deadlock error for some of them; queued, each loser gets a clean SlotTaken.
+        self._conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"bookings.vendor:{vendor_id}"},
+        )
+
+    def busy(
+        self, vendor_ids: Iterable[VendorId], within: Interval
+    ) -> Mapping[VendorId, Sequence[Interval]]:
+        found: dict[VendorId, list[Interval]] = {vid: [] for vid in vendor_ids}
+        if not found:
+            return found
+        b = bookings.c
+        stmt = (
+            select(b.vendor_id, b.starts_at, b.ends_at)
+            .where(
+                b.vendor_id.in_(found),
+                b.state.in_(ACTIVE_BOOKING_STATES),
+                b.starts_at < within.end,
+                b.ends_at > within.start,
+            )
+            .order_by(b.vendor_id, b.starts_at)
+        )
+        for vendor_id, starts_at, ends_at in self._conn.execute(stmt):
+            found[vendor_id].append(Interval(starts_at, ends_at))
+        return found
+
+    def list_for(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        vendor_id: VendorId | None = None,
+        limit: int = 100,
+    ) -> list[Booking]:
+        stmt = select(bookings).order_by(bookings.c.created_at.desc(), bookings.c.id.desc())
+        if customer_id is not None:
+            stmt = stmt.where(bookings.c.customer_id == customer_id)
+        if vendor_id is not None:
+            stmt = stmt.where(bookings.c.vendor_id == vendor_id)
+        return [_booking(row) for row in self._conn.execute(stmt.limit(limit)).mappings()]
+
+    def due_for_auto_cancel(self, now: datetime, limit: int) -> list[BookingId]:
+        b = bookings.c
+        stmt = (
+            select(b.id)
+            .where(b.state == BookingState.HOLD_PLACED.value, b.hold_expires_at <= now)
+            .order_by(b.hold_expires_at, b.id)
+            .limit(limit)
+        )
+        return [BookingId(booking_id) for booking_id in self._conn.scalars(stmt)]
+
+
+class SqlAlchemyAuditTrail(SqlAlchemyRepository):
+    def append(self, entry: AuditEntry) -> None:
+        self._conn.execute(
+            insert(booking_audit).values(
+                booking_id=entry.booking_id,
+                from_state=entry.from_state.value,
+                to_state=entry.to_state.value,
+                action=entry.action,
+                actor_type=entry.actor_type.value,
+                actor_id=entry.actor_id,
+                reason=entry.reason,
+                at=entry.at,
+            )
+        )
+
+    def for_booking(self, booking_id: BookingId) -> list[AuditEntry]:
+        a = booking_audit.c
+        stmt = select(booking_audit).where(a.booking_id == booking_id).order_by(a.id)
+        return [
+            AuditEntry(
+                booking_id=BookingId(row["booking_id"]),
+                from_state=BookingState(row["from_state"]),
+                to_state=BookingState(row["to_state"]),
+                action=row["action"],
+                actor_type=ActorType(row["actor_type"]),
+                actor_id=row["actor_id"],
+                reason=row["reason"],
+                at=row["at"],
+            )
+            for row in self._conn.execute(stmt).mappings()
+        ]

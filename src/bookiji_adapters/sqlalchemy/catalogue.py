@@ -1,0 +1,132 @@
+"""The vendor catalogue and customers, as SQL rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, insert, select
+
+from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
+from bookiji_adapters.sqlalchemy.tables import customers, vendor_services, vendor_windows, vendors
+from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId
+
+
+def _vendor_row(vendor: Vendor) -> dict[str, Any]:
+    return {
+        "id": vendor.id,
+        "name": vendor.name,
+        "email": vendor.email,
+        "phone": vendor.phone,
+        "address": vendor.address,
+        "latitude": vendor.location.latitude,
+        "longitude": vendor.location.longitude,
+        "zone": vendor.zone,
+        "hourly_rate_amount": vendor.hourly_rate.amount,
+        "currency": vendor.hourly_rate.currency,
+        "rating": vendor.rating,
+        "response_minutes": vendor.response_minutes,
+        "synthetic": vendor.synthetic,
+    }
+
+
+def _vendor(row: RowMapping, services: Iterable[str]) -> Vendor:
+    return Vendor(
+        id=VendorId(row["id"]),
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        address=row["address"],
+        location=Location(row["latitude"], row["longitude"]),
+        zone=row["zone"],
+        services=frozenset(services),
+        hourly_rate=Money(row["currency"], row["hourly_rate_amount"]),
+        rating=row["rating"],
+        response_minutes=row["response_minutes"],
+        synthetic=row["synthetic"],
+    )
+
+
+class SqlAlchemyVendors(SqlAlchemyRepository):
+    def add(self, vendor: Vendor) -> None:
+        upsert(self._conn, vendors, _vendor_row(vendor), ["id"])
+        self._conn.execute(delete(vendor_services).where(vendor_services.c.vendor_id == vendor.id))
+        if vendor.services:
+            self._conn.execute(
+                insert(vendor_services),
+                [{"vendor_id": vendor.id, "service_type": s} for s in sorted(vendor.services)],
+            )
+
+    def get(self, vendor_id: VendorId) -> Vendor | None:
+        row = (
+            self._conn.execute(select(vendors).where(vendors.c.id == vendor_id)).mappings().first()
+        )
+        return None if row is None else _vendor(row, self._services([vendor_id])[vendor_id])
+
+    def offering(self, service_type: str, min_rating: float) -> list[Vendor]:
+        stmt = (
+            select(vendors)
+            .join(vendor_services, vendor_services.c.vendor_id == vendors.c.id)
+            .where(vendor_services.c.service_type == service_type, vendors.c.rating >= min_rating)
+            .order_by(vendors.c.id)
+        )
+        rows = self._conn.execute(stmt).mappings().all()
+        services = self._services([row["id"] for row in rows])
+        return [_vendor(row, services[row["id"]]) for row in rows]
+
+    def _services(self, vendor_ids: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {vid: [] for vid in vendor_ids}
+        if vendor_ids:
+            stmt = select(vendor_services).where(vendor_services.c.vendor_id.in_(vendor_ids))
+            for vendor_id, service_type in self._conn.execute(stmt):
+                found[vendor_id].append(service_type)
+        return found
+
+    def add_window(self, vendor_id: VendorId, window: Interval) -> None:
+        self._conn.execute(
+            insert(vendor_windows).values(
+                vendor_id=vendor_id, starts_at=window.start, ends_at=window.end
+            )
+        )
+
+    def windows(
+        self, vendor_ids: Iterable[VendorId], within: Interval
+    ) -> Mapping[VendorId, Sequence[Interval]]:
+        found: dict[VendorId, list[Interval]] = {vid: [] for vid in vendor_ids}
+        if not found:
+            return found
+        w = vendor_windows.c
+        stmt = (
+            select(w.vendor_id, w.starts_at, w.ends_at)
+            .where(w.vendor_id.in_(found), w.starts_at < within.end, w.ends_at > within.start)
+            .order_by(w.vendor_id, w.starts_at, w.id)
+        )
+        for vendor_id, starts_at, ends_at in self._conn.execute(stmt):
+            found[vendor_id].append(Interval(starts_at, ends_at))
+        return found
+
+
+class SqlAlchemyCustomers(SqlAlchemyRepository):
+    def add(self, customer: Customer) -> None:
+        row = {
+            "id": customer.id,
+            "name": customer.name,
+            "email": customer.email,
+            "phone": customer.phone,
+            "synthetic": customer.synthetic,
+        }
+        upsert(self._conn, customers, row, ["id"])
+
+    def get(self, customer_id: CustomerId) -> Customer | None:
+        stmt = select(customers).where(customers.c.id == customer_id)
+        row = self._conn.execute(stmt).mappings().first()
+        if row is None:
+            return None
+        return Customer(
+            id=CustomerId(row["id"]),
+            name=row["name"],
+            email=row["email"],
+            phone=row["phone"],
+            synthetic=row["synthetic"],
+        )

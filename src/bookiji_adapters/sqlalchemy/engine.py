@@ -1,0 +1,83 @@
+"""Engines for SQLite and PostgreSQL URLs, with SQLite set up for safe concurrent writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.pool import StaticPool
+
+from bookiji_core.errors import ConcurrentUpdate, LockTimeout
+
+# How long a transaction waits for a lock (a PostgreSQL row or advisory lock, SQLite's write
+# lock) before it gives up with LockTimeout, so that a stuck peer cannot stall every request.
+LOCK_TIMEOUT_MS = 5000
+# PostgreSQL: lock_not_available; deadlock_detected and serialization_failure.
+_PG_LOCK_TIMEOUT = "55P03"
+_PG_RETRYABLE = ("40P01", "40001")
+
+
+def normalise_url(url: str | URL) -> URL:
+    """`postgresql://` and `postgres://` mean psycopg 3; anything else is taken as given."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_storage_engine(url: str | URL) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed)
+    else:
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+        )
+    event.listen(engine, "handle_error", _translate_contention)
+    return engine
+
+
+def _translate_contention(context: ExceptionContext) -> None:
+    """Lock waits that ran out, deadlocks and serialisation failures become the domain's
+    retryable errors; everything else stays a SQLAlchemy error."""
+    error = context.original_exception
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate == _PG_LOCK_TIMEOUT or "database is locked" in str(error):
+        raise LockTimeout(f"the record is locked by another transaction: {error}") from error
+    if sqlstate in _PG_RETRYABLE:
+        raise ConcurrentUpdate(f"a concurrent transaction got in the way: {error}") from error
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+    else:
+        # One shared connection, or every connection would see its own empty database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+    # Take BEGIN away from the sqlite3 driver (it would defer it past SELECTs); see _on_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # Take the write lock up front: a deferred transaction that reads and then writes can fail
+    # with SQLITE_BUSY at once (no busy wait) when another writer got in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

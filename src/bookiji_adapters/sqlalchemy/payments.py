@@ -1,0 +1,75 @@
+"""The payments ledger, the webhook inbox and the operator controls, as SQL rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
+from bookiji_adapters.sqlalchemy.tables import controls, ledger_entries, webhook_inbox
+from bookiji_core.ledger import LedgerEntry, LedgerKind
+from bookiji_core.values import BookingId, Money
+from bookiji_core.webhooks import ReceivedEvent
+
+_l = ledger_entries.c
+
+
+class SqlAlchemyLedger(SqlAlchemyRepository):
+    """Append-only: an effect is written once, by its unique key, whoever sees it first."""
+
+    def append(self, entry: LedgerEntry) -> bool:
+        row = {
+            "key": entry.key,
+            "booking_id": entry.booking_id,
+            "intent_id": entry.intent_id,
+            "kind": entry.kind.value,
+            "amount": entry.amount.amount,
+            "currency": entry.amount.currency,
+            "gateway_ref": entry.gateway_ref,
+            "at": entry.at,
+        }
+        return insert_if_absent(self._conn, ledger_entries, row, ["key"])
+
+    def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]:
+        stmt = select(ledger_entries).where(_l.booking_id == booking_id).order_by(_l.id)
+        return [
+            LedgerEntry(
+                booking_id=BookingId(row["booking_id"]),
+                intent_id=row["intent_id"],
+                kind=LedgerKind(row["kind"]),
+                amount=Money(row["currency"], row["amount"]),
+                gateway_ref=row["gateway_ref"],
+                at=row["at"],
+            )
+            for row in self._conn.execute(stmt).mappings()
+        ]
+
+    def booking_ids(self, *, after: str = "", limit: int = 500) -> list[BookingId]:
+        # Code-point order on PostgreSQL too, as SQLite and Python sort strings.
+        pg = self._conn.dialect.name == "postgresql"
+        order = _l.booking_id.collate("C") if pg else _l.booking_id
+        stmt = select(order).distinct().where(order > after).order_by(order).limit(limit)
+        return [BookingId(found) for found in self._conn.scalars(stmt)]
+
+
+class SqlAlchemyWebhookInbox(SqlAlchemyRepository):
+    def add(self, event: ReceivedEvent) -> bool:
+        # On PostgreSQL a concurrent uncommitted twin makes this wait, then report False.
+        row = {"id": event.id, "type": event.type, "received_at": event.received_at}
+        return insert_if_absent(self._conn, webhook_inbox, row, ["id"])
+
+    def get(self, event_id: str) -> ReceivedEvent | None:
+        stmt = select(webhook_inbox).where(webhook_inbox.c.id == event_id)
+        row = self._conn.execute(stmt).mappings().first()
+        return None if row is None else ReceivedEvent(row["id"], row["type"], row["received_at"])
+
+
+class SqlAlchemyControls(SqlAlchemyRepository):
+    def get(self, name: str) -> str | None:
+        stmt = select(controls.c.value).where(controls.c.name == name)
+        value: str | None = self._conn.scalar(stmt)
+        return value
+
+    def set(self, name: str, value: str, at: datetime) -> None:
+        upsert(self._conn, controls, {"name": name, "value": value, "updated_at": at}, ["name"])

@@ -1,0 +1,269 @@
+"""The schema as SQLAlchemy Core tables: what the repositories query (migrations create it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# States in which a booking holds the vendor's time; the slot constraint and triggers use them.
+ACTIVE_BOOKING_STATES = ("hold_placed", "provider_confirmed", "receipt_issued")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC out: TIMESTAMPTZ on PostgreSQL, UTC text on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store a naive datetime: {value!r}")
+        utc = value.astimezone(UTC)
+        # SQLite's text format has no offset; storing UTC keeps its string order chronological.
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# A 64-bit autoincrementing key; SQLite only autoincrements a column declared INTEGER.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+Id = String(64)
+Currency = String(3)
+
+vendors = Table(
+    "vendors",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("phone", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("latitude", Double, nullable=False),
+    Column("longitude", Double, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("hourly_rate_amount", BigInteger, nullable=False),
+    Column("currency", Currency, nullable=False),
+    Column("rating", Double, nullable=False),
+    Column("response_minutes", Integer, nullable=False),
+    Column("synthetic", Boolean, nullable=False),
+)
+
+vendor_services = Table(
+    "vendor_services",
+    metadata,
+    Column("vendor_id", Id, ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_type", String(64), primary_key=True),
+    Index(None, "service_type"),
+)
+
+vendor_windows = Table(
+    "vendor_windows",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("vendor_id", Id, ForeignKey("vendors.id", ondelete="CASCADE"), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Index(None, "vendor_id", "starts_at"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("phone", Text, nullable=False),
+    Column("synthetic", Boolean, nullable=False),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", Id, nullable=False),
+    Column("service_type", String(64), nullable=False),
+    Column("latitude", Double, nullable=False),
+    Column("longitude", Double, nullable=False),
+    Column("radius_km", Double, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("candidates", JSON, nullable=False),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("price_currency", Currency, nullable=False),
+    Column("eta_minutes", Integer, nullable=False),
+    Column("fee_amount", BigInteger, nullable=False),
+    Column("fee_currency", Currency, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("intent_hash", String(64), nullable=False),
+    Index(None, "intent_hash", "expires_at"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("quote_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("vendor_id", Id, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("price_currency", Currency, nullable=False),
+    Column("fee_amount", BigInteger, nullable=False),
+    Column("fee_currency", Currency, nullable=False),
+    Column("payment_method", Text, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("payment_status", String(32), nullable=False),
+    Column("hold_expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("payment_intent_id", Text, nullable=True),
+    Column("payment_sequence", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("synthetic", Boolean, nullable=False),
+    CheckConstraint("ends_at > starts_at", name="interval"),
+    Index(None, "vendor_id", "starts_at"),
+    Index(None, "customer_id", "created_at"),
+    Index(None, "state", "hold_expires_at"),
+)
+
+booking_audit = Table(
+    "booking_audit",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("booking_id", Id, nullable=False),
+    Column("from_state", String(32), nullable=False),
+    Column("to_state", String(32), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("actor_id", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "booking_id"),
+)
+
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("booking_id", Id, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", Currency, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("intent_id", String(255), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("committed_at", UtcDateTime, nullable=True),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "state", "lease_until"),
+    Index(None, "booking_id", "sequence"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(255), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=False),
+    Column("booking_id", Id, nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Index(None, "expires_at"),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("subject_id", Id, nullable=False),
+    Column("actor_id", Id, nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "subject_id"),
+)
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("subject_id", Id, nullable=False),
+    Index(None, "subject_id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("booking_id", Id, nullable=False),
+    Column("intent_id", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", Currency, nullable=False),
+    Column("gateway_ref", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "booking_id"),
+)
+
+webhook_inbox = Table(
+    "webhook_inbox",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("type", String(128), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+controls = Table(
+    "controls",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,83 @@
+"""The unit of work: one database transaction shared by every repository."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from bookiji_adapters.sqlalchemy.access import SqlAlchemyAccessLog, SqlAlchemyPrincipals
+from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchemyBookings
+from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
+from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
+from bookiji_adapters.sqlalchemy.outbox import SqlAlchemyOutbox
+from bookiji_adapters.sqlalchemy.payments import (
+    SqlAlchemyControls,
+    SqlAlchemyLedger,
+    SqlAlchemyWebhookInbox,
+)
+from bookiji_adapters.sqlalchemy.quotes import SqlAlchemyQuotes
+from bookiji_core.ports import (
+    AccessLog,
+    AuditTrail,
+    Bookings,
+    Controls,
+    Customers,
+    IdempotencyKeys,
+    Ledger,
+    Outbox,
+    Principals,
+    Quotes,
+    Vendors,
+    WebhookInbox,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    """`with uow:` takes a connection; its first statement begins the transaction. Leaving
+    without `commit()` rolls back. One object may be entered again, one block at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        # Each repository is typed as its port, so mypy checks it against the protocol.
+        self._engine = engine
+        self._connection: Connection | None = None
+        self.vendors: Vendors = SqlAlchemyVendors(self)
+        self.customers: Customers = SqlAlchemyCustomers(self)
+        self.quotes: Quotes = SqlAlchemyQuotes(self)
+        self.bookings: Bookings = SqlAlchemyBookings(self)
+        self.audit: AuditTrail = SqlAlchemyAuditTrail(self)
+        self.outbox: Outbox = SqlAlchemyOutbox(self)
+        self.idempotency: IdempotencyKeys = SqlAlchemyIdempotencyKeys(self)
+        self.access_log: AccessLog = SqlAlchemyAccessLog(self)
+        self.principals: Principals = SqlAlchemyPrincipals(self)
+        self.ledger: Ledger = SqlAlchemyLedger(self)
+        self.webhook_inbox: WebhookInbox = SqlAlchemyWebhookInbox(self)
+        self.controls: Controls = SqlAlchemyControls(self)
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("use the repositories inside `with uow:`")
+        return self._connection
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already open; nested use is not supported")
+        self._connection = self._engine.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()  # rolls back whatever was not committed
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
