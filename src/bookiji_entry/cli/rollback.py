@@ -1,0 +1,100 @@
+"""`bkctl rollback --booking ID`: revert a booking, undo its card side, and wait for it."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from bookiji_core.payments import OutboxState
+from bookiji_core.usecases.rollback import roll_back_booking
+from bookiji_entry import render
+from bookiji_entry.cli._common import CliError, Context, add_json, print_json
+from bookiji_entry.cli._operator import add_operator, operator
+
+POLL_SECONDS = 0.25
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "rollback",
+        help="roll back one booking (refund or release, state reversion, audit)",
+        description=(
+            "Cancel (or mark refunded) one booking, queue the release or refund of its $1 "
+            "through the outbox, append the audit, then wait until the payment provider has "
+            "done it. Safe to run twice. Admin-only; needs the ops.force_cancel flag on."
+        ),
+    )
+    parser.add_argument("--booking", required=True, help="the booking id, e.g. bk_...")
+    parser.add_argument("--reason", default="operator rollback", help="kept in the audit trail")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the relay to carry the refund or release (60; 0: don't)",
+    )
+    add_operator(parser)
+    add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if args.wait < 0:
+        raise CliError("--wait must be 0 or more seconds", 2)
+    started = time.monotonic()
+    with context.services() as services:
+        result = roll_back_booking(
+            args.booking,
+            operator(args),
+            args.reason,
+            services.uow(),
+            services.clock,
+            services.ids,
+        )
+        pending = {m.id for m in result.payment_messages}
+        states: dict[str, OutboxState] = {m.id: m.state for m in result.payment_messages}
+        deadline = started + args.wait
+        while pending and args.wait > 0 and time.monotonic() < deadline:
+            with services.uow() as uow:
+                for message_id in list(pending):
+                    message = uow.outbox.get(message_id)
+                    if message is not None:
+                        states[message_id] = message.state
+                        if message.state in (OutboxState.COMMITTED, OutboxState.DLQ):
+                            pending.discard(message_id)
+            if pending:
+                time.sleep(POLL_SECONDS)
+    elapsed = time.monotonic() - started
+    booking = result.booking
+    report = {
+        "booking": render.booking(booking),
+        "payment_messages": [
+            {"id": m.id, "action": m.command.action.value, "state": states[m.id].value}
+            for m in result.payment_messages
+        ],
+        "seconds": round(elapsed, 3),
+    }
+    if args.json:
+        print_json(report)
+    else:
+        print(f"booking {booking.id}: {booking.state} (payment {booking.payment_status})")
+        for m in report["payment_messages"]:
+            print(f"  {m['action']} {m['id']}: {m['state']}")
+        if not result.payment_messages:
+            print("  nothing to undo at the payment provider (already rolled back or settled)")
+        print(f"  took {elapsed:.2f} s")
+    dead = [i for i, s in states.items() if s is OutboxState.DLQ]
+    if dead:
+        raise CliError(
+            f"the refund/release went to the DLQ ({', '.join(dead)}): see runbook Incident-001, "
+            "`bkctl dlq list`",
+            1,
+        )
+    if pending and args.wait > 0:
+        raise CliError(
+            f"the relay did not carry it within {args.wait:g} s: is a relay running? "
+            "(`bkctl outbox status`); the rollback itself is committed",
+            1,
+        )
+    return 0
