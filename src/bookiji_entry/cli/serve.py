@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -47,20 +51,45 @@ def run(args: argparse.Namespace, context: Context) -> int:
         background = Background(all_loops(services))
         background.start()
         try:
-            if args.workers == 1:
-                uvicorn.Server(uvicorn.Config(create_app(services), host=host, port=port)).run()
-            else:
-                # Each worker process wires its own services from the same environment.
-                uvicorn.run(
-                    "bookiji_entry.app:app_factory",
-                    factory=True,
-                    host=host,
-                    port=port,
-                    workers=args.workers,
-                )
+            with _stopped_by_signals():
+                if args.workers == 1:
+                    app = create_app(services)
+                    uvicorn.Server(uvicorn.Config(app, host=host, port=port)).run()
+                else:
+                    # Each worker process wires its own services from the same environment.
+                    uvicorn.run(
+                        "bookiji_entry.app:app_factory",
+                        factory=True,
+                        host=host,
+                        port=port,
+                        workers=args.workers,
+                    )
         finally:
             background.close()
     return 0
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+    handler it found; ours turns that into a normal return, so that the loops and the
+    database are closed and the exit status is 0."""
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _Stop:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def prepare(services: Services) -> None:

@@ -100,7 +100,7 @@ def routes(services: Services) -> list[BaseRoute]:
 
 def _problems(*statuses: str) -> dict[str, Any]:
     names = {
-        "400": "MalformedJson",
+        "400": "BadRequest",
         "401": "Unauthenticated",
         "403": "Forbidden",
         "404": "NotFound",

@@ -72,12 +72,4 @@ OPENAPI_COMPONENTS: dict[str, Any] = {
             "properties": {"status": {"type": "string", "enum": ["ok", "ready"]}},
         }
     },
-    "responses": {
-        "NotReady": {
-            "description": "The database is not reachable",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        }
-    },
 }

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint
-from bookiji_entry.problems import MEDIA_TYPE
+from bookiji_entry.problems import MEDIA_TYPE, PROBLEMS, status_for
 
 VERSION = "0.1.0"
 
@@ -58,27 +58,34 @@ _SHARED: dict[str, Any] = {
             },
         },
     },
-    "responses": {
-        "MalformedJson": _problem_response("malformed_json: the body is not a JSON object"),
-        "Unauthenticated": _problem_response(
-            "unauthenticated: no or unknown bearer token", bearer=True
-        ),
-        "Forbidden": _problem_response("forbidden: the caller's role may not do this"),
-        "NotFound": _problem_response(
-            "not_found, quote_not_found, booking_not_found (someone else's reads as absent)"
-        ),
-        "Conflict": _problem_response(
-            "slot_taken, illegal_transition, idempotency_key_in_progress, concurrent_update"
-        ),
-        "Gone": _problem_response("quote_expired: ask for a new quote"),
-        "BodyTooLarge": _problem_response("body_too_large: the body exceeds 64 KiB"),
-        "Unprocessable": _problem_response(
-            "invalid_input (with `field`), time_in_past, provider_not_candidate, "
-            "no_providers_available, idempotency_key_reused"
-        ),
-        "InternalError": _problem_response("internal_error: a bug, logged on the server"),
-    },
 }
+
+# Shared problem responses by status; their descriptions list the codes of the one table in
+# problems.py, so the document cannot drift from what the app answers.
+PROBLEM_RESPONSES = {
+    "BadRequest": 400,
+    "Unauthenticated": 401,
+    "Forbidden": 403,
+    "NotFound": 404,
+    "MethodNotAllowed": 405,
+    "Conflict": 409,
+    "Gone": 410,
+    "BodyTooLarge": 413,
+    "Unprocessable": 422,
+    "InternalError": 500,
+    "BadGateway": 502,
+    "NotReady": 503,
+}
+
+
+def _problem_responses() -> dict[str, Any]:
+    return {
+        name: _problem_response(
+            "Problem codes: " + ", ".join(sorted(c for c in PROBLEMS if status_for(c) == status)),
+            bearer=status == 401,
+        )
+        for name, status in PROBLEM_RESPONSES.items()
+    }
 
 
 def document() -> dict[str, Any]:
@@ -86,6 +93,7 @@ def document() -> dict[str, Any]:
     from bookiji_entry.http import route_modules
 
     components = copy.deepcopy(_SHARED)
+    components["responses"] = _problem_responses()
     paths: dict[str, Any] = {}
     for module in route_modules():
         paths.update(getattr(module, "OPENAPI_PATHS", {}))

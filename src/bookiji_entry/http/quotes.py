@@ -52,7 +52,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "responses": {
                 "201": {"$ref": "#/components/responses/QuoteCreated"},
                 "200": {"$ref": "#/components/responses/QuoteReused"},
-                "400": {"$ref": "#/components/responses/MalformedJson"},
+                "400": {"$ref": "#/components/responses/BadRequest"},
                 "401": {"$ref": "#/components/responses/Unauthenticated"},
                 "403": {"$ref": "#/components/responses/Forbidden"},
                 "413": {"$ref": "#/components/responses/BodyTooLarge"},

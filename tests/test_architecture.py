@@ -1,0 +1,64 @@
+"""The dependency rule and the composition rules, checked mechanically so they cannot rot."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+
+
+def test_the_import_linter_contracts_in_pyproject_hold() -> None:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def _python_files() -> list[Path]:
+    return sorted(SRC.rglob("*.py"))
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    reads = re.compile(r"\bos\.environ\b|\bos\.getenv\b|\bgetenv\(|\bfrom os import .*environ")
+
+    readers = [
+        path.relative_to(SRC).as_posix()
+        for path in _python_files()
+        if reads.search(path.read_text(encoding="utf-8"))
+    ]
+
+    assert readers == ["bookiji_entry/settings.py"]
+
+
+def test_only_the_composition_root_imports_punq() -> None:
+    importers = [
+        path.relative_to(SRC).as_posix()
+        for path in _python_files()
+        if re.search(r"^\s*(import punq|from punq\b)", path.read_text(encoding="utf-8"), re.M)
+    ]
+
+    assert importers == ["bookiji_entry/bootstrap.py"]
+
+
+def test_importing_the_app_starts_nothing() -> None:
+    # No engine, thread or server at import time: importing is free of side effects.
+    code = (
+        "import threading, bookiji_entry.app, bookiji_entry.cli, bookiji_entry.workers;"
+        "assert threading.active_count() == 1, threading.enumerate()"
+    )
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
