@@ -62,6 +62,7 @@ def print_tokens(tokens: Sequence[seed.IssuedToken], *, fixed: bool) -> None:
         print("Bearer tokens (the public demo tokens of the local profile, not secrets):")
     else:
         print("Bearer tokens (shown only now; they are stored hashed):")
+    width = max(len(t.token) for t in tokens)
     for t in tokens:
-        print(f"  {t.role.value:<9} {t.subject_id:<22} {t.token}   {t.name}")
+        print(f"  {t.role.value:<9} {t.subject_id:<22} {t.token:<{width}}  {t.name}")
     print(flush=True)
