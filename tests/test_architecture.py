@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -30,16 +31,43 @@ def _python_files() -> list[Path]:
     return sorted(SRC.rglob("*.py"))
 
 
-def test_only_the_settings_module_reads_the_environment() -> None:
-    reads = re.compile(r"\bos\.environ\b|\bos\.getenv\b|\bgetenv\(|\bfrom os import .*environ")
+def _reads_environment(source: str) -> bool:
+    """`os.environ` or `os.getenv` used for reading; setting a variable for a library
+    (`os.environ[NAME] = value`) is not configuration and does not count."""
+    tree = ast.parse(source)
+    stores = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del)
+    }
+    names = {"environ", "getenv", "environb"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in names and id(node) not in stores:
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in names for alias in node.names)
+        ):
+            return True
+    return False
 
+
+def test_only_the_settings_module_reads_the_environment() -> None:
     readers = [
         path.relative_to(SRC).as_posix()
         for path in _python_files()
-        if reads.search(path.read_text(encoding="utf-8"))
+        if _reads_environment(path.read_text(encoding="utf-8"))
     ]
 
     assert readers == ["bookiji_entry/settings.py"]
+
+
+def test_the_environment_check_tells_reading_from_setting() -> None:
+    assert _reads_environment("import os\nos.environ.get('X')")
+    assert _reads_environment("import os\nx = os.environ['X']")
+    assert _reads_environment("from os import getenv")
+    assert not _reads_environment("import os\nos.environ['PROMETHEUS_MULTIPROC_DIR'] = '/tmp'")
 
 
 def test_only_the_composition_root_imports_punq() -> None:
