@@ -10,6 +10,7 @@ from types import TracebackType
 
 import attrs
 
+from bookiji_adapters.memory.privacy import InMemoryPrivacy
 from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import ACTIVE_STATES, AuditEntry, Booking
 from bookiji_core.catalogue import Customer, Vendor
@@ -17,6 +18,7 @@ from bookiji_core.errors import ConcurrentUpdate, IdempotencyInProgress, SlotTak
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
 from bookiji_core.webhooks import ReceivedEvent
@@ -37,6 +39,7 @@ class _State:
     ledger: dict[str, LedgerEntry] = attrs.field(factory=dict)
     webhook_inbox: dict[str, ReceivedEvent] = attrs.field(factory=dict)
     controls: dict[str, str] = attrs.field(factory=dict)
+    tombstones: dict[str, Tombstone] = attrs.field(factory=dict)
 
 
 def _copy_booking(booking: Booking) -> Booking:
@@ -340,6 +343,7 @@ class InMemoryUnitOfWork:
         self.ledger = _Ledger(self)
         self.webhook_inbox = _WebhookInbox(self)
         self.controls = _Controls(self)
+        self.privacy = InMemoryPrivacy(self)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._storage.lock.acquire()

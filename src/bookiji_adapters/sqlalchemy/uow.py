@@ -16,6 +16,7 @@ from bookiji_adapters.sqlalchemy.payments import (
     SqlAlchemyLedger,
     SqlAlchemyWebhookInbox,
 )
+from bookiji_adapters.sqlalchemy.privacy import SqlAlchemyPrivacy
 from bookiji_adapters.sqlalchemy.quotes import SqlAlchemyQuotes
 from bookiji_core.ports import (
     AccessLog,
@@ -31,6 +32,7 @@ from bookiji_core.ports import (
     Vendors,
     WebhookInbox,
 )
+from bookiji_core.ports.storage import Privacy
 
 
 class SqlAlchemyUnitOfWork:
@@ -53,6 +55,7 @@ class SqlAlchemyUnitOfWork:
         self.ledger: Ledger = SqlAlchemyLedger(self)
         self.webhook_inbox: WebhookInbox = SqlAlchemyWebhookInbox(self)
         self.controls: Controls = SqlAlchemyControls(self)
+        self.privacy: Privacy = SqlAlchemyPrivacy(self)
 
     @property
     def connection(self) -> Connection:

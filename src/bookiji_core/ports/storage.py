@@ -13,6 +13,7 @@ from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
 from bookiji_core.webhooks import ReceivedEvent
@@ -172,6 +173,44 @@ class Principals(Protocol):
     def by_token_hash(self, token_hash: str) -> Principal | None: ...
 
 
+class Privacy(Protocol):
+    """Tombstones of deletion requests, and the reads and rewrites of a person's records that
+    export and erasure need beyond the other repositories."""
+
+    def add_tombstone(self, tombstone: Tombstone) -> None: ...
+
+    def tombstone(self, subject_id: str) -> Tombstone | None: ...
+
+    def claim(self, subject_id: str) -> Tombstone | None:
+        """The pending tombstone, locked for this transaction; None if there is none or
+        another shredder holds it (`FOR UPDATE SKIP LOCKED` or an equivalent)."""
+        ...
+
+    def update_tombstone(self, tombstone: Tombstone) -> None: ...
+
+    def pending(self, limit: int) -> list[Tombstone]:
+        """Pending tombstones, oldest request first."""
+        ...
+
+    def quotes_of(self, customer_id: CustomerId) -> list[Quote]: ...
+
+    def replace_quote(self, quote: Quote) -> None: ...
+
+    def windows_of(self, vendor_id: VendorId) -> list[Interval]: ...
+
+    def principals_of(self, subject_id: str) -> list[Principal]: ...
+
+    def revoke_principals(self, subject_id: str) -> int:
+        """Remove every token of the subject; returns how many there were."""
+        ...
+
+    def idempotency_of(self, scope: str) -> list[IdempotencyRecord]: ...
+
+    def erase_audit_reasons(self, actor_id: str, placeholder: str) -> int:
+        """Overwrite the free-text reason of every audit row `actor_id` wrote."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `with uow:` begins it; leaving without `commit()` rolls it back."""
 
@@ -187,6 +226,7 @@ class UnitOfWork(Protocol):
     ledger: Ledger
     webhook_inbox: WebhookInbox
     controls: Controls
+    privacy: Privacy
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -1,0 +1,86 @@
+"""InMemoryPrivacy: tombstones and a person's records, over the in-memory storage's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+
+from bookiji_core.access import Principal
+from bookiji_core.idempotency import IdempotencyRecord
+from bookiji_core.privacy import Tombstone, TombstoneState
+from bookiji_core.quoting import Quote
+from bookiji_core.values import CustomerId, Interval, VendorId
+
+if TYPE_CHECKING:
+    from bookiji_adapters.memory.storage import _State
+
+
+class _Working(Protocol):
+    @property
+    def working(self) -> _State: ...
+
+
+class InMemoryPrivacy:
+    """Tombstones live in `state.tombstones`; the rest reads and rewrites the other
+    collections, always replacing values (never mutating them) so a rollback drops it all."""
+
+    def __init__(self, uow: _Working) -> None:
+        self._uow = uow
+
+    @property
+    def _s(self) -> _State:
+        return self._uow.working
+
+    def add_tombstone(self, tombstone: Tombstone) -> None:
+        self._s.tombstones[tombstone.subject_id] = attrs.evolve(tombstone)
+
+    def tombstone(self, subject_id: str) -> Tombstone | None:
+        stored = self._s.tombstones.get(subject_id)
+        return None if stored is None else attrs.evolve(stored)
+
+    def claim(self, subject_id: str) -> Tombstone | None:
+        # The storage lock already serialises transactions: nobody else can hold it.
+        found = self.tombstone(subject_id)
+        return found if found is not None and found.pending else None
+
+    def update_tombstone(self, tombstone: Tombstone) -> None:
+        self._s.tombstones[tombstone.subject_id] = attrs.evolve(tombstone)
+
+    def pending(self, limit: int) -> list[Tombstone]:
+        found = sorted(
+            (t for t in self._s.tombstones.values() if t.state is TombstoneState.PENDING),
+            key=lambda t: (t.requested_at, t.subject_id),
+        )
+        return [attrs.evolve(t) for t in found[:limit]]
+
+    def quotes_of(self, customer_id: CustomerId) -> list[Quote]:
+        found = [q for q in self._s.quotes.values() if q.customer_id == customer_id]
+        return sorted(found, key=lambda q: (q.created_at, q.id))
+
+    def replace_quote(self, quote: Quote) -> None:
+        self._s.quotes[quote.id] = quote
+
+    def windows_of(self, vendor_id: VendorId) -> list[Interval]:
+        return sorted(self._s.windows.get(vendor_id, []), key=lambda w: w.start)
+
+    def principals_of(self, subject_id: str) -> list[Principal]:
+        return [p for p in self._s.principals.values() if p.subject_id == subject_id]
+
+    def revoke_principals(self, subject_id: str) -> int:
+        held = [h for h, p in self._s.principals.items() if p.subject_id == subject_id]
+        for token_hash in held:
+            del self._s.principals[token_hash]
+        return len(held)
+
+    def idempotency_of(self, scope: str) -> list[IdempotencyRecord]:
+        found = [r for (s, _), r in self._s.idempotency.items() if s == scope]
+        return sorted(found, key=lambda r: (r.created_at, r.key))
+
+    def erase_audit_reasons(self, actor_id: str, placeholder: str) -> int:
+        erased = 0
+        for i, entry in enumerate(self._s.audit):
+            if entry.actor_id == actor_id and entry.reason != placeholder:
+                self._s.audit[i] = attrs.evolve(entry, reason=placeholder)
+                erased += 1
+        return erased

@@ -1,0 +1,242 @@
+"""Privacy requests: export everything about a person, delete them, and shred what they left.
+
+An export and a deletion are each one transaction that also appends the access-log entry, so
+no personal data is read or buried without a trace. Durations go to the Telemetry port: an
+export when it is handed over, a deletion when the shredder has finished with it.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from bookiji_core.access import Principal
+from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.errors import ConcurrentUpdate, NotFound
+from bookiji_core.ports import Clock, Telemetry, UnitOfWork
+from bookiji_core.privacy import (
+    DELETE_PURPOSE,
+    ERASED,
+    EXPORT_PURPOSE,
+    SHREDDER_ACTOR,
+    SubjectKind,
+    Tombstone,
+    delist_vendor,
+    erase_customer,
+    erase_payment_reference,
+    erase_quote,
+    erase_vendor,
+    quote_is_erased,
+    require_privacy_access,
+)
+from bookiji_core.usecases import privacy_records as records
+from bookiji_core.usecases.changes import log_access
+from bookiji_core.values import CustomerId, VendorId
+
+EXPORT_FORMAT = "bookiji.privacy.export/1"
+# A person's bookings are read in full, not a page of them.
+ALL = 1_000_000
+
+
+@attrs.frozen
+class SubjectStatus:
+    subject_id: str
+    kind: SubjectKind
+    tombstone: Tombstone | None
+
+
+@attrs.frozen
+class ShredReport:
+    shredded: tuple[str, ...]
+    # Tombstones the shredder could not finish yet: a card hold still to be placed with the
+    # booking's payment method, or a booking changed by someone else meanwhile.
+    waiting: tuple[str, ...]
+
+
+def _profile(uow: UnitOfWork, subject_id: str) -> Customer | Vendor:
+    found: Customer | Vendor | None = uow.customers.get(CustomerId(subject_id))
+    if found is None:
+        found = uow.vendors.get(VendorId(subject_id))
+    if found is None:
+        raise NotFound(f"no customer or vendor {subject_id}")
+    return found
+
+
+def _kind(profile: Customer | Vendor) -> SubjectKind:
+    return SubjectKind.CUSTOMER if isinstance(profile, Customer) else SubjectKind.VENDOR
+
+
+def export_subject(
+    subject_id: str, principal: Principal, uow: UnitOfWork, clock: Clock, telemetry: Telemetry
+) -> records.Json:
+    """Every record about the person, as JSON-ready values; access-logged in the same
+    transaction, so an export that cannot be logged is not handed over."""
+    require_privacy_access(principal, subject_id)
+    started = clock.now()
+    with uow:
+        profile = _profile(uow, subject_id)
+        export = _collect(uow, subject_id, profile)
+        log_access(
+            uow,
+            subject_id=subject_id,
+            actor_id=principal.subject_id,
+            purpose=EXPORT_PURPOSE,
+            resource=f"privacy_export:{subject_id}",
+            at=started,
+        )
+        uow.commit()
+    finished = clock.now()
+    telemetry.privacy_request("export", (finished - started).total_seconds())
+    header = {
+        "format": EXPORT_FORMAT,
+        "subject": {"id": subject_id, "kind": _kind(profile).value},
+        "exported_at": records.iso(finished),
+        "exported_by": principal.subject_id,
+    }
+    return header | export
+
+
+def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> records.Json:
+    tombstone = uow.privacy.tombstone(subject_id)
+    found: records.Json = {
+        "deletion": None if tombstone is None else records.tombstone(tombstone),
+        "logins": [records.login(p) for p in uow.privacy.principals_of(subject_id)],
+    }
+    if isinstance(profile, Customer):
+        found["profile"] = records.customer(profile)
+        found["quotes"] = [records.quote(q) for q in uow.privacy.quotes_of(profile.id)]
+        bookings = uow.bookings.list_for(customer_id=profile.id, limit=ALL)
+    else:
+        found["profile"] = records.vendor(profile, uow.privacy.windows_of(profile.id))
+        found["quotes"] = []
+        bookings = uow.bookings.list_for(vendor_id=profile.id, limit=ALL)
+    # A vendor's bookings are theirs too, but the card reference and the $1 fee's payment
+    # trail belong to the customer who paid it.
+    own_payments = isinstance(profile, Customer)
+    found["bookings"] = []
+    for b in sorted(bookings, key=lambda b: (b.created_at, b.id)):
+        item = records.booking(b, with_payment_method=own_payments)
+        item["audit"] = [records.audit(e) for e in uow.audit.for_booking(b.id)]
+        if own_payments:
+            item["payment_messages"] = [records.outbox(m) for m in uow.outbox.for_booking(b.id)]
+            item["ledger"] = [records.ledger(e) for e in uow.ledger.for_booking(b.id)]
+        found["bookings"].append(item)
+    found["idempotency_keys"] = [
+        records.idempotency(r) for r in uow.privacy.idempotency_of(subject_id)
+    ]
+    found["access_log"] = [records.access(e) for e in uow.access_log.for_subject(subject_id)]
+    return found
+
+
+def request_deletion(
+    subject_id: str, principal: Principal, reason: str, uow: UnitOfWork, clock: Clock
+) -> Tombstone:
+    """Soft-delete at once: a tombstone, every login revoked, a vendor delisted. The shredder
+    erases the data afterwards. Asking again returns the first request's tombstone."""
+    require_privacy_access(principal, subject_id)
+    now = clock.now()
+    with uow:
+        existing = uow.privacy.tombstone(subject_id)
+        if existing is not None:
+            return existing
+        profile = _profile(uow, subject_id)
+        tombstone = Tombstone.request(subject_id, _kind(profile), principal, reason, now)
+        uow.privacy.add_tombstone(tombstone)
+        uow.privacy.revoke_principals(subject_id)
+        if isinstance(profile, Vendor):
+            uow.vendors.add(delist_vendor(profile))
+        log_access(
+            uow,
+            subject_id=subject_id,
+            actor_id=principal.subject_id,
+            purpose=DELETE_PURPOSE,
+            resource=f"privacy_tombstone:{subject_id}",
+            at=now,
+        )
+        uow.commit()
+    return tombstone
+
+
+def privacy_status(subject_id: str, principal: Principal, uow: UnitOfWork) -> SubjectStatus:
+    require_privacy_access(principal, subject_id)
+    with uow:
+        profile = _profile(uow, subject_id)
+        return SubjectStatus(subject_id, _kind(profile), uow.privacy.tombstone(subject_id))
+
+
+def pending_deletions(uow: UnitOfWork, limit: int = 1000) -> list[Tombstone]:
+    """The shredder's backlog, oldest first (for operators: how many, and how old)."""
+    with uow:
+        return uow.privacy.pending(limit)
+
+
+def shred_due(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, limit: int = 50) -> ShredReport:
+    """The background shredder: erase the personal data of tombstoned subjects, keeping the
+    bookings and ledger amounts that law and finance need, keyed by pseudonymous ids. One
+    transaction per subject; several shredders may run (a claimed subject is skipped)."""
+    with uow:
+        due = [t.subject_id for t in uow.privacy.pending(limit)]
+    shredded: list[str] = []
+    waiting: list[str] = []
+    for subject_id in due:
+        try:
+            done = _shred_one(uow, clock, telemetry, subject_id)
+        except ConcurrentUpdate:
+            done = False  # a booking changed under us; the next pass starts afresh
+        (shredded if done else waiting).append(subject_id)
+    return ShredReport(tuple(shredded), tuple(waiting))
+
+
+def _shred_one(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, subject_id: str) -> bool:
+    now = clock.now()
+    with uow:
+        tombstone = uow.privacy.claim(subject_id)
+        if tombstone is None:
+            return False  # another shredder has it, or it is already done
+        changed, kept = _erase(uow, tombstone)
+        finished = kept == 0
+        if not (changed or finished):
+            return False
+        seconds = tombstone.mark_shredded(now) if finished else None
+        uow.privacy.update_tombstone(tombstone)
+        log_access(
+            uow,
+            subject_id=subject_id,
+            actor_id=SHREDDER_ACTOR,
+            purpose=DELETE_PURPOSE,
+            resource=f"privacy_shred:{subject_id}" + ("" if finished else " (partial)"),
+            at=now,
+        )
+        uow.commit()
+    if seconds is not None:
+        telemetry.privacy_request("delete", seconds)
+    return finished
+
+
+def _erase(uow: UnitOfWork, tombstone: Tombstone) -> tuple[int, int]:
+    """Overwrite what can go now; returns (records changed, records that must wait)."""
+    subject_id = tombstone.subject_id
+    changed = uow.privacy.revoke_principals(subject_id)
+    changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
+    kept = 0
+    if tombstone.subject_kind is SubjectKind.VENDOR:
+        vendor = uow.vendors.get(VendorId(subject_id))
+        if vendor is not None and vendor != erase_vendor(vendor):
+            uow.vendors.add(erase_vendor(vendor))
+            changed += 1
+        return changed, kept
+    customer = uow.customers.get(CustomerId(subject_id))
+    if customer is not None and customer != erase_customer(customer):
+        uow.customers.add(erase_customer(customer))
+        changed += 1
+    for quote in uow.privacy.quotes_of(CustomerId(subject_id)):
+        if not quote_is_erased(quote):
+            uow.privacy.replace_quote(erase_quote(quote))
+            changed += 1
+    for booking in uow.bookings.list_for(customer_id=CustomerId(subject_id), limit=ALL):
+        erased = erase_payment_reference(booking)
+        if erased is None:
+            kept += 1
+        elif erased:
+            uow.bookings.update(booking)
+            changed += 1
+    return changed, kept
