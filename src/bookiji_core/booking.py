@@ -223,10 +223,14 @@ class Booking:
         return False
 
     def next_payment_step(self, command: PaymentCommand, intent: IntentView | None) -> GatewayStep:
-        """The provider call `command` still needs. A hold is not placed for a booking that
-        was cancelled before it went out: the release behind it then has nothing to do."""
-        if command.action is PaymentAction.PLACE_HOLD and intent is None and not self.is_active:
-            return GatewayStep.NOTHING
+        """The provider call `command` still needs. A booking cancelled or rolled back before
+        its hold or capture went out takes no money: the hold is not placed (or, if an
+        earlier attempt placed it, released) and the capture becomes a release."""
+        if not self.is_active and command.action in (
+            PaymentAction.PLACE_HOLD,
+            PaymentAction.CAPTURE,
+        ):
+            return next_step(PaymentAction.RELEASE, intent)
         return next_step(command.action, intent)
 
     def payment_failed(self, action: PaymentAction, reason: str, now: datetime) -> None:
