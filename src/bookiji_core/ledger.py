@@ -54,9 +54,7 @@ def entries_for(booking_id: BookingId, intent: IntentView, at: datetime) -> list
         found.append(LedgerEntry(booking_id, intent.id, LedgerKind.RELEASE, fee, intent.id, at))
     if intent.amount_refunded > 0:
         refunded = Money(fee.currency, intent.amount_refunded)
-        found.append(
-            LedgerEntry(booking_id, intent.id, LedgerKind.REFUND, refunded, intent.id, at)
-        )
+        found.append(LedgerEntry(booking_id, intent.id, LedgerKind.REFUND, refunded, intent.id, at))
     return found
 
 

@@ -227,9 +227,7 @@ class _Outbox(_Repo):
             self._s.outbox[m.id] = m
         return claimed
 
-    def renew_leases(
-        self, message_ids: Sequence[str], *, owner: str, until: datetime
-    ) -> list[str]:
+    def renew_leases(self, message_ids: Sequence[str], *, owner: str, until: datetime) -> list[str]:
         held = []
         for message_id in message_ids:
             m = self._s.outbox.get(message_id)

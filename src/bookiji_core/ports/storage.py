@@ -99,9 +99,7 @@ class Outbox(Protocol):
         a message (`FOR UPDATE SKIP LOCKED` or an equivalent)."""
         ...
 
-    def renew_leases(
-        self, message_ids: Sequence[str], *, owner: str, until: datetime
-    ) -> list[str]:
+    def renew_leases(self, message_ids: Sequence[str], *, owner: str, until: datetime) -> list[str]:
         """Heartbeat: extend `owner`'s leases on these in-flight messages to `until`. Returns
         the ids it still held (a lease that expired and was taken over is not renewed)."""
         ...
