@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, RowMapping, insert, select, text, update
+from sqlalchemy import CursorResult, Executable, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
+from bookiji_adapters.sqlalchemy.engine import Deadlock
 from bookiji_adapters.sqlalchemy.tables import ACTIVE_BOOKING_STATES, booking_audit, bookings
 from bookiji_core.booking import ActorType, AuditEntry, Booking, BookingState
 from bookiji_core.errors import ConcurrentUpdate, SlotTaken
@@ -19,6 +20,9 @@ from bookiji_core.values import BookingId, CustomerId, Interval, Money, QuoteId,
 # The PostgreSQL exclusion constraint and the SQLite trigger message (migration 0002).
 SLOT_TAKEN = "slot_taken"
 SLOT_CONSTRAINT = "ex_bookings_slot_taken"
+# Two writers whose inserts landed together: one retry settles it. A real cycle of several
+# inserts (no use case writes one) fails after that with Deadlock, a ConcurrentUpdate.
+DEADLOCK_ATTEMPTS = 2
 
 
 def _booking_row(booking: Booking) -> dict[str, Any]:
@@ -98,27 +102,26 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
         booking.version += 1
 
     def _write(self, stmt: Executable, booking: Booking) -> CursorResult[Any]:
-        if booking.is_active and self._conn.dialect.name == "postgresql":
-            self._lock_vendor_slots(booking.vendor_id)
-        try:
-            # A savepoint keeps the transaction usable after a refusal, as in memory.
-            with self._conn.begin_nested():
-                return self._conn.execute(stmt)
-        except IntegrityError as error:
-            if _is_slot_taken(error):
-                raise SlotTaken(
-                    f"vendor {booking.vendor_id} is already booked at that time"
-                ) from None
-            raise
-
-    def _lock_vendor_slots(self, vendor_id: str) -> None:
-        # Writers of one vendor's bookings queue here until commit. The exclusion constraint
-        # alone is correct, but concurrent inserts that conflict wait on each other and end in
-        # a deadlock error for some of them; queued, each loser gets a clean SlotTaken.
-        self._conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"bookings.vendor:{vendor_id}"},
-        )
+        attempt = 1
+        while True:
+            try:
+                # A savepoint keeps the transaction usable after a refusal, as in memory.
+                with self._conn.begin_nested():
+                    return self._conn.execute(stmt)
+            except IntegrityError as error:
+                if _is_slot_taken(error):
+                    raise SlotTaken(
+                        f"vendor {booking.vendor_id} is already booked at that time"
+                    ) from None
+                raise
+            except Deadlock:
+                # PostgreSQL checks an exclusion constraint after inserting, so two overlapping
+                # inserts that land together each wait for the other until one is aborted
+                # (see execIndexing.c). Back at the savepoint that row is gone: the retry waits
+                # for the other transaction and ends in success or a clean SlotTaken.
+                if attempt == DEADLOCK_ATTEMPTS:
+                    raise
+                attempt += 1
 
     def busy(
         self, vendor_ids: Iterable[VendorId], within: Interval

@@ -14,9 +14,12 @@ from bookiji_core.errors import ConcurrentUpdate, LockTimeout
 # How long a transaction waits for a lock (a PostgreSQL row or advisory lock, SQLite's write
 # lock) before it gives up with LockTimeout, so that a stuck peer cannot stall every request.
 LOCK_TIMEOUT_MS = 5000
-# PostgreSQL: lock_not_available; deadlock_detected and serialization_failure.
-_PG_LOCK_TIMEOUT = "55P03"
-_PG_RETRYABLE = ("40P01", "40001")
+# PostgreSQL SQLSTATEs: lock_not_available, deadlock_detected, serialization_failure.
+_PG_LOCK_TIMEOUT, _PG_DEADLOCK, _PG_SERIALIZATION = "55P03", "40P01", "40001"
+
+
+class Deadlock(ConcurrentUpdate):
+    """PostgreSQL broke a cycle of lock waits by aborting this statement."""
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -48,7 +51,9 @@ def _translate_contention(context: ExceptionContext) -> None:
     sqlstate = getattr(error, "sqlstate", None)
     if sqlstate == _PG_LOCK_TIMEOUT or "database is locked" in str(error):
         raise LockTimeout(f"the record is locked by another transaction: {error}") from error
-    if sqlstate in _PG_RETRYABLE:
+    if sqlstate == _PG_DEADLOCK:
+        raise Deadlock(f"a concurrent transaction got in the way: {error}") from error
+    if sqlstate == _PG_SERIALIZATION:
         raise ConcurrentUpdate(f"a concurrent transaction got in the way: {error}") from error
 
 
