@@ -106,8 +106,8 @@ def test_bkctl_serve_books_once_over_real_http_and_stops_cleanly_on_ctrl_c(
 def test_a_restarted_server_keeps_its_data_and_does_not_seed_again(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKIJI_")}
     env["BOOKIJI_DATABASE_URL"] = f"sqlite:///{tmp_path / 'bookiji.db'}"
-    outputs = []
-    for _ in range(2):
+    outputs, statuses = [], []
+    for stop in (signal.SIGINT, signal.SIGTERM):
         port = free_port()
         process = subprocess.Popen(
             [BKCTL, "serve", "--port", str(port)],
@@ -119,9 +119,11 @@ def test_a_restarted_server_keeps_its_data_and_does_not_seed_again(tmp_path: Pat
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
         finally:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             outputs.append(process.communicate(timeout=20)[0])
+            statuses.append(process.returncode)
 
+    assert statuses == [0, 0], outputs  # SIGTERM stops as cleanly as Ctrl-C
     assert "Seeded the demo pilot" in outputs[0]
     assert "Seeded the demo pilot" not in outputs[1]
     assert "Demo data present" in outputs[1]
