@@ -8,12 +8,13 @@ PostgreSQL tests are skipped, except under CI=true, where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -57,7 +58,7 @@ def sqlite_storage(tmp_path: Path, _sqlite_template: Path) -> Iterator[SqlAlchem
     storage.dispose()
 
 
-def _unreachable(reason: str) -> None:
+def _unreachable(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(
             f"PostgreSQL is required under CI=true but {POSTGRES_SERVER_URL} is unreachable: "
@@ -67,9 +68,9 @@ def _unreachable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unreachable at {POSTGRES_SERVER_URL}: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """The URL of a fresh database, created for this session and dropped after it."""
+@contextlib.contextmanager
+def _throwaway_database() -> Iterator[str]:
+    """A new, uniquely named, empty database on the server; dropped on the way out."""
     server = make_url(POSTGRES_SERVER_URL).set(drivername="postgresql+psycopg")
     admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     name = f"bookiji_test_{os.getpid()}_{secrets.token_hex(4)}"
@@ -85,6 +86,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh database, created for this session and dropped after it."""
+    with _throwaway_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A database of its own for one test, never migrated (for migration tests)."""
+    with _throwaway_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
