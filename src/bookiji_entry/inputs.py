@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bookiji_core.access import Principal
+from bookiji_core.access import Principal, Role
 from bookiji_core.errors import InvalidInput
 from bookiji_core.idempotency import fingerprint, validate_key
 from bookiji_core.quoting import QuoteRequest
@@ -23,13 +23,15 @@ DEFAULT_DURATION_MINUTES = 60
 _MISSING: Any = object()
 
 
-def quote_request(body: Mapping[str, Any], customer_id: str) -> QuoteRequest:
-    """`{service_type, location {latitude, longitude, radius_km}, date_time, duration_minutes}`"""
+def quote_request(body: Mapping[str, Any], principal: Principal) -> QuoteRequest:
+    """`{service_type, location {latitude, longitude, radius_km}, date_time, duration_minutes}`
+    from a customer: a quote is priced for the caller's own intent (403 for other roles)."""
+    principal.require(Role.CUSTOMER)
     location = _object(body, "location")
     start = _datetime(body, "date_time")
     minutes = _integer(body, "duration_minutes", DEFAULT_DURATION_MINUTES)
     return QuoteRequest(
-        customer_id=CustomerId(customer_id),
+        customer_id=CustomerId(principal.subject_id),
         service_type=_string(body, "service_type"),
         location=Location(
             _number(location, "latitude", prefix="location."),

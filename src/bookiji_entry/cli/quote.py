@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bookiji_core.access import Role
 from bookiji_core.usecases import QuoteResult, request_quote
 from bookiji_entry import inputs, render
 from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
@@ -45,9 +44,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         "duration_minutes": args.duration,
     }
     with context.services() as services:
-        caller = login(services, args.token)
-        caller.require(Role.CUSTOMER)
-        request = inputs.quote_request(body, caller.subject_id)
+        request = inputs.quote_request(body, login(services, args.token))
         result = request_quote(
             request, services.uow(), services.clock, services.ids, services.policy
         )

@@ -8,7 +8,6 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bookiji_core.access import Role
 from bookiji_core.usecases import request_quote
 from bookiji_entry import inputs, render
 from bookiji_entry.bootstrap import Services
@@ -16,10 +15,8 @@ from bookiji_entry.http._io import Call, endpoint, principal
 
 
 def post_quote(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
-    # A quote is priced for a customer's own intent; vendors and admins do not ask for one.
-    caller.require(Role.CUSTOMER)
-    request = inputs.quote_request(call.json(), caller.subject_id)
+    caller = principal(call, services)  # 401 before anything is read from the body
+    request = inputs.quote_request(call.json(), caller)
     result = request_quote(request, services.uow(), services.clock, services.ids, services.policy)
     return JSONResponse(render.quote(result), status_code=200 if result.reused else 201)
 
