@@ -121,6 +121,8 @@ def _place(
         interval = quote.request.interval
         if interval.start <= now:
             raise TimeInPast("the quoted time has already passed")
+        # SimCity's traffic stays tagged: a synthetic customer's booking is synthetic.
+        customer = uow.customers.get(quote.customer_id)
         booking = Booking.place(
             booking_id=BookingId(ids.new("bk")),
             quote_id=quote.id,
@@ -132,6 +134,7 @@ def _place(
             payment_method=cmd.payment_method,
             confirm_within=confirm_within,
             now=now,
+            synthetic=customer is not None and customer.synthetic,
         )
         uow.bookings.add(booking)  # raises SlotTaken if the vendor's time is gone
         record_changes(uow, booking, ids, now)
