@@ -35,6 +35,8 @@ class Settings:
     stripe_api_key: str | None = attrs.field(default=None, repr=False)
     stripe_webhook_secret: str | None = attrs.field(default=None, repr=False)
     stripe_api_base: str | None = None
+    # SimCity's synthetic traffic stays off in production unless this says otherwise.
+    simcity_allow_in_production: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -64,6 +66,9 @@ class Settings:
             stripe_api_key=get("STRIPE_API_KEY"),
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=get("STRIPE_API_BASE"),
+            simcity_allow_in_production=_boolean(
+                "BOOKIJI_SIMCITY_ALLOW_IN_PRODUCTION", get("SIMCITY_ALLOW_IN_PRODUCTION")
+            ),
         )
         settings.check()
         return settings
@@ -128,6 +133,16 @@ def _choice(value: str) -> Profile:
     except ValueError:
         allowed = ", ".join(p.value for p in Profile)
         raise SettingsError(f"BOOKIJI_PROFILE must be one of {allowed}; got {value!r}") from None
+
+
+def _boolean(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
 
 
 def _integer(name: str, value: str | None, default: int, *, low: int, high: int) -> int:
