@@ -12,6 +12,7 @@ class InMemoryTelemetry:
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.last_double_charges: int | None = None
+        self.map_health: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def _count(self, *key: str) -> None:
@@ -38,6 +39,12 @@ class InMemoryTelemetry:
 
     def double_charges(self, count: int) -> None:
         self.last_double_charges = count
+
+    def map_provider_health(self, provider: str, up: bool) -> None:
+        self.map_health[provider] = up
+
+    def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self._count("http", route, method, str(status))
 
     def webhook(self, outcome: str) -> int:
         return self.counts[("webhook", outcome)]

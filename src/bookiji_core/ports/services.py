@@ -44,3 +44,12 @@ class Telemetry(Protocol):
     def double_charges(self, count: int) -> None:
         """Reconciliation found `count` double-charged bookings in its latest run."""
         ...
+
+    def map_provider_health(self, provider: str, up: bool) -> None:
+        """The latest health check (or call) of a map provider succeeded (`up`) or not."""
+        ...
+
+    def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One HTTP request served, reported by the HTTP edge: `route` is the route template
+        (`/api/bookings/{booking_id}`), never the raw path."""
+        ...

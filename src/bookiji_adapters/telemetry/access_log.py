@@ -1,0 +1,85 @@
+"""Count every access-log write, and every failed one, whichever use case writes it.
+
+A write is attempted when a use case appends an entry, and has succeeded only once its
+transaction commits: the access log must never claim a read was recorded when it was not. So
+an append that raises, or a commit that raises after appends, counts as failed writes; an
+entry whose transaction the use case itself rolled back (it refused the request) was
+withdrawn, not failed, and is not counted.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from bookiji_core.access import AccessLogEntry
+from bookiji_core.ports import Telemetry, UnitOfWork, UnitOfWorkFactory
+
+
+def count_access_log_writes(make: UnitOfWorkFactory, telemetry: Telemetry) -> UnitOfWorkFactory:
+    """A unit-of-work factory like `make` whose access-log writes are reported to telemetry."""
+
+    def unit_of_work() -> UnitOfWork:
+        counting: Any = AccessLogCounting(make(), telemetry)
+        return counting  # a UnitOfWork: every other attribute is the wrapped one's
+
+    return unit_of_work
+
+
+class _CountedAccessLog:
+    def __init__(self, owner: AccessLogCounting) -> None:
+        self._owner = owner
+
+    def append(self, entry: AccessLogEntry) -> None:
+        owner = self._owner
+        try:
+            owner.inner.access_log.append(entry)
+        except BaseException:
+            owner.telemetry.access_log_write(False)
+            raise
+        owner.pending += 1
+
+    def for_subject(self, subject_id: str) -> list[AccessLogEntry]:
+        return self._owner.inner.access_log.for_subject(subject_id)
+
+
+class AccessLogCounting:
+    """Wraps one unit of work: its repositories are the wrapped ones but the access log."""
+
+    def __init__(self, inner: UnitOfWork, telemetry: Telemetry) -> None:
+        self.inner = inner
+        self.telemetry = telemetry
+        self.pending = 0
+        self.access_log = _CountedAccessLog(self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __enter__(self) -> AccessLogCounting:
+        self.inner.__enter__()
+        self.pending = 0
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pending = 0
+        self.inner.__exit__(exc_type, exc, tb)
+
+    def commit(self) -> None:
+        written, self.pending = self.pending, 0
+        try:
+            self.inner.commit()
+        except BaseException:
+            for _ in range(written):
+                self.telemetry.access_log_write(False)
+            raise
+        for _ in range(written):
+            self.telemetry.access_log_write(True)
+
+    def rollback(self) -> None:
+        self.pending = 0
+        self.inner.rollback()

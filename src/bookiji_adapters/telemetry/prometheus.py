@@ -1,0 +1,181 @@
+"""PrometheusTelemetry: the Telemetry port as prometheus-client metrics, per docs/metrics.md.
+
+Names, types, labels and buckets are the contract in docs/metrics.md (a test compares them
+with a scrape). Nothing is registered in prometheus-client's global default registry: each
+instance has its own, so several apps (tests) can live in one process.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from bookiji_adapters.telemetry import multiprocess
+from bookiji_adapters.telemetry.database import DatabaseCollector
+from bookiji_core.payments import PaymentAction
+from bookiji_core.ports import UnitOfWorkFactory
+from bookiji_core.webhooks import WebhookOutcome
+
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0)
+PRIVACY_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+ROLLBACK_BUCKETS = (0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0)
+DELIVERY_OUTCOMES = ("committed", "retry", "dlq")
+MAP_PROVIDERS = ("primary", "fallback")
+PRIVACY_KINDS = ("export", "delete")
+HTTP_LABELS = ("route", "method", "code")
+
+
+class PrometheusTelemetry:
+    """Counters and histograms for the SLI events, plus the database gauges at scrape time.
+
+    With `multiprocess_dir`, every process of the deployment (API workers, relay and shredder
+    workers, short-lived `bkctl` commands) writes to that directory, and `exposition()`
+    merges all of them, so whichever process answers a scrape reports the whole deployment.
+    """
+
+    def __init__(
+        self,
+        unit_of_work: UnitOfWorkFactory | None = None,
+        *,
+        multiprocess_dir: str | None = None,
+    ) -> None:
+        if multiprocess_dir is not None:
+            multiprocess.enable(multiprocess_dir)
+        self.multiprocess_dir = multiprocess_dir
+        self.registry = CollectorRegistry()
+        self._define(self.registry)
+        database = DatabaseCollector(unit_of_work) if unit_of_work is not None else None
+        if multiprocess_dir is None:
+            self._scrape = self.registry
+        else:
+            # Registering the per-process metrics here too would export them twice.
+            self._scrape = CollectorRegistry()
+            MultiProcessCollector(self._scrape, path=multiprocess_dir)
+        if database is not None:
+            self._scrape.register(database)
+
+    def _define(self, r: CollectorRegistry) -> None:
+        self._requests = Counter(
+            "bookiji_http_requests", "HTTP requests served, by outcome.", HTTP_LABELS, registry=r
+        )
+        self._durations = Histogram(
+            "bookiji_http_request_duration_seconds",
+            "Time to serve one HTTP request, from request received to response sent.",
+            HTTP_LABELS,
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._webhooks = Counter(
+            "bookiji_stripe_webhook_events",
+            "Stripe webhook events received, by what applying them did.",
+            ["outcome"],
+            registry=r,
+        )
+        self._deliveries = Counter(
+            "bookiji_outbox_deliveries",
+            "Delivery attempts by the outbox relay.",
+            ["action", "outcome"],
+            registry=r,
+        )
+        self._access_writes = Counter(
+            "bookiji_access_log_writes",
+            "Access-log writes attempted (every attempt, including the ones that failed).",
+            registry=r,
+        )
+        self._access_failures = Counter(
+            "bookiji_access_log_write_failures", "Access-log writes that failed.", registry=r
+        )
+        self._map_requests = Counter(
+            "bookiji_map_requests",
+            "Map lookups by provider and result.",
+            ["provider", "outcome"],
+            registry=r,
+        )
+        # The latest check anywhere wins, whichever process made it.
+        self._map_up = Gauge(
+            "bookiji_map_provider_up",
+            "1 if the last health check of that map provider succeeded, else 0.",
+            ["provider"],
+            multiprocess_mode="mostrecent",
+            registry=r,
+        )
+        self._double_charges = Counter(
+            "bookiji_double_charges",
+            "Double-charged bookings reported by reconciliation runs, summed over the runs.",
+            registry=r,
+        )
+        self._privacy = Histogram(
+            "bookiji_privacy_request_duration_seconds",
+            "Time to complete one privacy request.",
+            ["kind"],
+            buckets=PRIVACY_BUCKETS,
+            registry=r,
+        )
+        self._rollbacks = Histogram(
+            "bookiji_rollback_duration_seconds",
+            "Time taken by one bkctl rollback --booking <id>.",
+            buckets=ROLLBACK_BUCKETS,
+            registry=r,
+        )
+        self._initialise_known_series()
+
+    def _initialise_known_series(self) -> None:
+        """Export 0 for every label value known in advance, so that a first event is a rate
+        and not a series appearing from nothing (which rate() and increase() miss)."""
+        for outcome in WebhookOutcome:
+            self._webhooks.labels(outcome.value)
+        for action in PaymentAction:
+            for delivered in DELIVERY_OUTCOMES:
+                self._deliveries.labels(action.value, delivered)
+        for provider in MAP_PROVIDERS:
+            for result in ("ok", "error"):
+                self._map_requests.labels(provider, result)
+        for kind in PRIVACY_KINDS:
+            self._privacy.labels(kind)
+
+    # The Telemetry port.
+
+    def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        code = str(status)
+        self._requests.labels(route, method, code).inc()
+        self._durations.labels(route, method, code).observe(seconds)
+
+    def webhook_outcome(self, outcome: str) -> None:
+        self._webhooks.labels(str(outcome)).inc()
+
+    def outbox_delivery(self, action: str, outcome: str) -> None:
+        self._deliveries.labels(str(action), str(outcome)).inc()
+
+    def access_log_write(self, ok: bool) -> None:
+        self._access_writes.inc()
+        if not ok:
+            self._access_failures.inc()
+
+    def map_request(self, provider: str, ok: bool) -> None:
+        self._map_requests.labels(provider, "ok" if ok else "error").inc()
+
+    def map_provider_health(self, provider: str, up: bool) -> None:
+        self._map_up.labels(provider).set(1 if up else 0)
+
+    def privacy_request(self, kind: str, seconds: float) -> None:
+        self._privacy.labels(str(kind)).observe(seconds)
+
+    def rollback(self, seconds: float) -> None:
+        self._rollbacks.observe(seconds)
+
+    def double_charges(self, count: int) -> None:
+        if count > 0:
+            self._double_charges.inc(count)
+
+    # Exposition.
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The body and content type of a scrape of the whole deployment."""
+        return generate_latest(self._scrape), CONTENT_TYPE_LATEST
