@@ -10,13 +10,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from bookiji_entry import http, settings
 from bookiji_entry.bootstrap import Services, bootstrap
+from bookiji_entry.http.observability import RequestObservability
 from bookiji_entry.problems import EXCEPTION_HANDLERS
 
 
-def create_app(services: Services, *, dispose_on_shutdown: bool = False) -> Starlette:
+def create_app(
+    services: Services, *, dispose_on_shutdown: bool = False, instrument: bool = True
+) -> Starlette:
+    """`instrument=False` leaves out the request metrics, correlation ids and access log
+    (only bench/instrumentation_overhead.py does, to measure what they cost)."""
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
@@ -27,6 +33,9 @@ def create_app(services: Services, *, dispose_on_shutdown: bool = False) -> Star
         routes=http.routes(services),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
+        middleware=(
+            [Middleware(RequestObservability, telemetry=services.telemetry)] if instrument else []
+        ),
     )
 
 

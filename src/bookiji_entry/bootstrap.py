@@ -9,7 +9,8 @@ import attrs
 import punq
 
 from bookiji_adapters.system import RandomIds, SystemClock
-from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
+from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
+from bookiji_core.ports import Clock, Ids, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
 from bookiji_entry.settings import Settings
 
@@ -36,10 +37,14 @@ class Services:
     ids: Ids
     policy: QuotePolicy
     database: Database
+    telemetry: Telemetry = attrs.field(factory=NullTelemetry)
 
     @property
     def uow(self) -> UnitOfWorkFactory:
-        return self.database.unit_of_work
+        """Units of work whose access-log writes (and failures) are counted by telemetry."""
+        if isinstance(self.telemetry, NullTelemetry):
+            return self.database.unit_of_work
+        return count_access_log_writes(self.database.unit_of_work, self.telemetry)
 
 
 def database_for(settings: Settings) -> Database:
@@ -77,14 +82,22 @@ def bootstrap(
     clock: Clock | None = None,
     ids: Ids | None = None,
     database: Database | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Services:
-    """Wire the profile's adapters; tests may pass their own clock, ids or database."""
+    """Wire the profile's adapters; tests may pass their own clock, ids, database or
+    telemetry. Every profile exports Prometheus metrics unless a telemetry is given."""
+    database = database or database_for(settings)
+    if telemetry is None:
+        telemetry = PrometheusTelemetry(
+            database.unit_of_work, multiprocess_dir=settings.metrics_dir
+        )
     container = punq.Container()
     container.register(Settings, instance=settings)
     container.register(Clock, instance=clock or SystemClock())
     container.register(Ids, instance=ids or RandomIds())
     container.register(QuotePolicy, instance=QuotePolicy(currency=settings.currency))
-    container.register(Database, instance=database or database_for(settings))
+    container.register(Database, instance=database)
+    container.register(Telemetry, instance=telemetry)
     container.register(Services)
     services: Services = container.resolve(Services)
     return services

@@ -1,7 +1,8 @@
 """Errors at the edge: the one table from stable error codes to HTTP statuses and exit codes.
 
 Every error leaves the HTTP app as an RFC 9457 `application/problem+json` body with `type`,
-`title`, `status`, `detail` and the stable `code` (plus `field` for invalid input).
+`title`, `status`, `detail` and the stable `code` (plus `field` for invalid input), and the
+request's `correlation_id` (also in the X-Request-ID header and the access log line).
 
 Choices worth knowing: an expired quote is 410 Gone (it existed and will never be valid again,
 so a client must ask for a new quote rather than retry); no provider available is 422 (the
@@ -10,6 +11,7 @@ request is well formed but cannot be satisfied; 404 would suggest a wrong URL).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -19,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from bookiji_core.errors import DomainError, InvalidInput
 
 MEDIA_TYPE = "application/problem+json"
+# Set by the observability middleware for the duration of each request.
+CORRELATION_ID: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 TYPE_PREFIX = "urn:bookiji:problem:"
 
 # code -> (HTTP status, title). Every DomainError subclass of the core must appear here
@@ -107,6 +111,9 @@ def problem(
     }
     if field is not None:
         body["field"] = field
+    correlation_id = CORRELATION_ID.get()
+    if correlation_id is not None:
+        body["correlation_id"] = correlation_id
     if status_code == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="bookiji"'}
     return JSONResponse(body, status_code=status_code, headers=headers, media_type=MEDIA_TYPE)

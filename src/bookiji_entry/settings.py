@@ -10,6 +10,9 @@ from datetime import timedelta
 import attrs
 
 DEFAULT_DATABASE_URL = "sqlite:///var/bookiji.db"
+# prometheus-client's own variable: every process given it writes its metrics there, and a
+# scrape of any of them merges all (see docs/metrics.md, "Multi-process exposition").
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 MEMORY_URL = "memory://"
 
 
@@ -37,6 +40,7 @@ class Settings:
     stripe_api_base: str | None = None
     # SimCity's synthetic traffic stays off in production unless this says otherwise.
     simcity_allow_in_production: bool = False
+    metrics_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -69,6 +73,7 @@ class Settings:
             simcity_allow_in_production=_boolean(
                 "BOOKIJI_SIMCITY_ALLOW_IN_PRODUCTION", get("SIMCITY_ALLOW_IN_PRODUCTION")
             ),
+            metrics_dir=environ.get(METRICS_DIR_VARIABLE, "").strip() or None,
         )
         settings.check()
         return settings
@@ -77,6 +82,10 @@ class Settings:
         """Refuse combinations that must not run; production above all."""
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise SettingsError(f"BOOKIJI_CURRENCY must be an ISO 4217 code, got {self.currency!r}")
+        if self.metrics_dir is not None and not os.path.isdir(self.metrics_dir):
+            raise SettingsError(
+                f"{METRICS_DIR_VARIABLE} must be an existing directory, got {self.metrics_dir!r}"
+            )
         if self.profile is not Profile.PRODUCTION:
             return
         missing = [

@@ -110,7 +110,7 @@ def test_bootstrap_wires_the_system_clock_random_ids_and_the_chosen_storage() ->
     assert isinstance(services.clock, SystemClock)
     assert isinstance(services.ids, RandomIds)
     assert services.policy.currency == "CAD"
-    assert isinstance(services.uow.__self__, InMemoryStorage)  # type: ignore[attr-defined]
+    assert isinstance(services.database.unit_of_work.__self__, InMemoryStorage)  # type: ignore[attr-defined]
     assert services.clock.now().tzinfo is not None
     assert services.ids.new("bk") != services.ids.new("bk")
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.pool import StaticPool
 
 from bookiji_core.errors import ConcurrentUpdate, LockTimeout
 
@@ -59,12 +58,11 @@ def _translate_contention(context: ExceptionContext) -> None:
 
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-    else:
-        # One shared connection, or every connection would see its own empty database.
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    if not database or database == ":memory:" or database.startswith("file:"):
+        # Each pooled connection would get a database of its own (and WAL needs a file).
+        raise ValueError(f"SQLite storage needs a file path, e.g. sqlite:///var/bookiji.db: {url}")
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine

@@ -21,10 +21,6 @@ class SqlAlchemyStorage:
         self.url = normalise_url(url)
         self.engine: Engine = create_storage_engine(self.url)
 
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.engine)
 

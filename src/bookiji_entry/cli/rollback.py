@@ -65,7 +65,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
                             pending.discard(message_id)
             if pending:
                 time.sleep(POLL_SECONDS)
-    elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started
+        services.telemetry.rollback(elapsed)  # bookiji_rollback_duration_seconds
     booking = result.booking
     report = {
         "booking": render.booking(booking),

@@ -17,6 +17,7 @@ from bookiji_entry.app import create_app
 from bookiji_entry.bootstrap import Services
 from bookiji_entry.cli._common import CliError, Context, login
 from bookiji_entry.cli.seed import print_tokens, seed_or_refuse
+from bookiji_entry.metrics_dir import shared_metrics_dir
 from bookiji_entry.settings import Profile
 from bookiji_entry.workers import Background, all_loops
 
@@ -42,7 +43,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace, context: Context) -> int:
     if args.workers < 1:
         raise CliError("--workers must be at least 1", 2)
-    with context.services() as services:
+    with shared_metrics_dir(args.workers), context.services() as services:
         cfg = services.settings
         if args.workers > 1 and cfg.is_memory:
             raise CliError("memory:// storage cannot be shared by several workers", 2)
@@ -54,7 +55,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
             with _stopped_by_signals():
                 if args.workers == 1:
                     app = create_app(services)
-                    uvicorn.Server(uvicorn.Config(app, host=host, port=port)).run()
+                    # uvicorn's access log would add client addresses and raw paths;
+                    # bookiji.access writes one JSON line per request instead.
+                    config = uvicorn.Config(app, host=host, port=port, access_log=False)
+                    uvicorn.Server(config).run()
                 else:
                     # Each worker process wires its own services from the same environment.
                     uvicorn.run(
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
                         host=host,
                         port=port,
                         workers=args.workers,
+                        access_log=False,
                     )
         finally:
             background.close()

@@ -55,6 +55,10 @@ _SHARED: dict[str, Any] = {
                 "detail": {"type": "string"},
                 "code": {"type": "string", "examples": ["slot_taken"]},
                 "field": {"type": "string", "description": "The invalid input, if any"},
+                "correlation_id": {
+                    "type": "string",
+                    "description": "The request's X-Request-ID, as in the server's access log",
+                },
             },
         },
     },
