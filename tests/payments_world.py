@@ -38,6 +38,7 @@ class PaymentWorld:
     ids: SequentialIds = attrs.field(factory=SequentialIds)
     telemetry: InMemoryTelemetry = attrs.field(factory=InMemoryTelemetry)
     seed: int = 1
+    prefix: str = "bk"
     gateway: SimCityPaymentGateway = attrs.field(init=False)
     outcomes: list[WebhookOutcome | str] = attrs.field(factory=list)
     _bookings: int = 0
@@ -56,7 +57,7 @@ class PaymentWorld:
         n = self._bookings
         now = self.clock.now()
         booking = Booking.place(
-            booking_id=BookingId(f"bk_{n:04d}"),
+            booking_id=BookingId(f"{self.prefix}_{n:04d}"),
             quote_id=QuoteId(f"q_{n}"),
             customer_id=CustomerId(f"c{n}"),
             vendor_id=VendorId(f"v{n}"),

@@ -52,25 +52,38 @@ def _answers(port: int) -> bool:
         return False
 
 
+def _start_localstripe() -> tuple[subprocess.Popen[bytes], int] | str:
+    """localstripe on a free loopback port, once it answers; or why it would not start."""
+    exe = Path(sys.executable).with_name("localstripe")
+    port = _free_port()
+    try:
+        proc = subprocess.Popen(
+            [str(exe), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError as error:
+        return f"cannot start localstripe: {error}"
+    deadline = time.monotonic() + 60  # it imports aiohttp: slow on a loaded machine
+    while not _answers(port):
+        if proc.poll() is not None:  # e.g. another process took the port meanwhile
+            return f"localstripe exited with status {proc.returncode}"
+        if time.monotonic() > deadline:
+            proc.kill()
+            return "localstripe did not answer within 60 s"
+        time.sleep(0.05)
+    return proc, port
+
+
 @pytest.fixture(scope="session")
 def localstripe_url() -> Iterator[str]:
     """A localstripe server on a free loopback port for the whole session."""
-    port = _free_port()
-    exe = Path(sys.executable).with_name("localstripe")
-    try:
-        proc = subprocess.Popen(
-            [str(exe), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError as error:
-        _unavailable(f"cannot start localstripe: {error}")
-    deadline = time.monotonic() + 15
-    while not _answers(port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            _unavailable("localstripe did not start listening")
-        time.sleep(0.05)
+    for _ in range(3):
+        started = _start_localstripe()
+        if not isinstance(started, str):
+            break
+    if isinstance(started, str):
+        _unavailable(started)
+        return
+    proc, port = started
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -302,7 +315,7 @@ def test_every_mutating_stripe_call_carries_the_callers_idempotency_key(
 
 @pytest.fixture
 def world(under_test: GatewayUnderTest) -> PaymentWorld:
-    world = PaymentWorld()
+    world = PaymentWorld(prefix=f"bk_{uuid.uuid4().hex[:8]}")  # unique on a shared server
     world.gateway = under_test.gateway  # type: ignore[assignment]
     return world
 

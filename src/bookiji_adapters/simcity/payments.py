@@ -20,11 +20,13 @@ Fault injection (for tests and the SimCity daemon):
 - `inject(Fault..., operation=..., times=...)`: scripted faults for the next matching calls,
   taken before the rates are consulted;
 - webhooks wait in `pending` until `deliver_due()` (rates applied) or `deliver(index)` (the
-  caller chooses order, duplicates and delays) hands them to the subscribed sinks.
+  caller chooses order, duplicates and delays) hands them to the subscribed sinks; a sink
+  that raises gets the event again 30 s later (as Stripe retries), and the error propagates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import random
@@ -42,6 +44,7 @@ from bookiji_core.ports import Clock
 from bookiji_core.values import BookingId, Money
 
 KEY_TTL = timedelta(hours=24)
+RETRY_FAILED_DELIVERY = timedelta(seconds=30)
 DECLINING_METHODS = frozenset({"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"})
 
 WebhookSink = Callable[[bytes, str], object]
@@ -141,6 +144,7 @@ class SimCityPaymentGateway:
         self.effects: list[Effect] = []
         self.pending: list[PendingWebhook] = []
         self.delivered: list[PendingWebhook] = []
+        self.failed_deliveries = 0
         self._sleep = sleep or (lambda _seconds: None)
         self._prefix = id_prefix
         self._intents: dict[str, _Intent] = {}
@@ -190,7 +194,8 @@ class SimCityPaymentGateway:
                     again = now + timedelta(seconds=self.rng.uniform(0, 5))
                     self.pending.append(attrs.evolve(event, due_at=again))
         for event in due:
-            self._send(event)
+            with contextlib.suppress(Exception):  # requeued by _send; the others still go
+                self._send(event)
         return len(due)
 
     def _send(self, event: PendingWebhook) -> None:
@@ -198,7 +203,15 @@ class SimCityPaymentGateway:
             self.delivered.append(event)
         header = signature_header(event.payload, self.webhook_secret, self._unix_now())
         for sink in list(self._sinks):
-            sink(event.payload, header)
+            try:
+                sink(event.payload, header)
+            except Exception:
+                # As Stripe does, a delivery the endpoint failed is tried again later.
+                with self._lock:
+                    self.failed_deliveries += 1
+                    later = self.clock.now() + RETRY_FAILED_DELIVERY
+                    self.pending.append(attrs.evolve(event, due_at=later))
+                raise
 
     # -- the PaymentGateway port ----------------------------------------------------------
 

@@ -18,7 +18,13 @@ import attrs
 from bookiji_core.booking import Actor, Booking
 from bookiji_core.errors import ConcurrentUpdate, PaymentError
 from bookiji_core.ledger import entries_for
-from bookiji_core.payments import GatewayStep, IntentView, OutboxMessage, PaymentAction
+from bookiji_core.payments import (
+    GatewayStep,
+    IntentView,
+    OutboxMessage,
+    OutboxState,
+    PaymentAction,
+)
 from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWork
 from bookiji_core.usecases.changes import record_changes
 from bookiji_core.usecases.outbox_ops import is_paused
@@ -56,11 +62,13 @@ class RelayReport:
     waited: int = 0
     lost_lease: int = 0
     paused: bool = False
+    committed_ids: list[str] = attrs.field(factory=list)
 
     def __iadd__(self, other: RelayReport) -> RelayReport:
         for name in ("claimed", "committed", "retried", "dead", "waited", "lost_lease"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.paused = other.paused
+        self.committed_ids.extend(other.committed_ids)
         return self
 
 
@@ -232,7 +240,6 @@ class OutboxRelay:
     def _record(self, message: OutboxMessage, result: _Result, report: RelayReport) -> None:
         now = self._clock.now()
         action = message.command.action
-        outcome: str | None = None
         with self._uow as uow:
             current = uow.outbox.get(message.id, for_update=True)
             if current is None or not current.holds_lease(self._owner):
@@ -243,27 +250,32 @@ class OutboxRelay:
             booking = uow.bookings.get(message.command.booking_id, for_update=True)
             if isinstance(result, _Wait):
                 uow.outbox.update(current.wait(now + self._settings.wait))
-                report.waited += 1
+                outcome = "waited"
             elif isinstance(result, _Failed):
                 failed = current.fail(result.error, now, retryable=result.retryable)
                 uow.outbox.update(failed)
-                dead = failed.state == "dlq"
-                if dead and booking is not None and not result.retryable:
+                outcome = "dlq" if failed.state is OutboxState.DLQ else "retry"
+                if outcome == "dlq" and booking is not None and not result.retryable:
                     booking.payment_failed(action, result.error, now)
                     uow.bookings.update(booking)
                     record_changes(uow, booking, _NoIds(), now)
-                report.dead += dead
-                report.retried += not dead
-                outcome = "dlq" if dead else "retry"
             else:
                 if result.intent is not None and booking is not None:
                     self._apply(uow, booking, result.intent, now)
                 uow.outbox.update(current.commit(now))
-                report.committed += 1
                 outcome = "committed"
             uow.commit()
-        if outcome is not None:
-            self._telemetry.outbox_delivery(action, outcome)
+        if outcome == "waited":
+            report.waited += 1
+            return
+        if outcome == "committed":
+            report.committed += 1
+            report.committed_ids.append(message.id)
+        elif outcome == "dlq":
+            report.dead += 1
+        else:
+            report.retried += 1
+        self._telemetry.outbox_delivery(action, outcome)
 
     def _apply(self, uow: UnitOfWork, booking: Booking, intent: IntentView, now: datetime) -> None:
         for entry in entries_for(booking.id, intent, now):

@@ -1,0 +1,195 @@
+"""The SimCity payment provider as a tiny HTTP service, and the PaymentGateway client for it.
+
+One provider shared by many processes (several relays, a SIGKILL drill, benchmarks): the
+server owns one SimCityPaymentGateway, so its idempotency records and its effect log cover
+every caller, as Stripe's do. JSON over `POST /call`; `GET /effects` returns the effect log.
+
+    python -m bookiji_adapters.simcity.remote --port 8765 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import attrs
+import httpx
+
+from bookiji_adapters.simcity.payments import Effect, SimCityPaymentGateway
+from bookiji_core.errors import PaymentError, PermanentPaymentError, RetryablePaymentError
+from bookiji_core.payments import IntentStatus, IntentView, RefundView
+from bookiji_core.values import BookingId, Money
+
+
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def _money(value: dict[str, Any]) -> Money:
+    return Money(value["currency"], int(value["amount"]))
+
+
+def _intent_json(view: IntentView) -> dict[str, Any]:
+    return attrs.asdict(view) | {"status": str(view.status)}
+
+
+def _intent(value: dict[str, Any]) -> IntentView:
+    return IntentView(
+        id=value["id"],
+        booking_id=BookingId(value["booking_id"]) if value["booking_id"] else None,
+        status=IntentStatus(value["status"]),
+        amount=_money(value["amount"]),
+        amount_captured=value["amount_captured"],
+        amount_refunded=value["amount_refunded"],
+    )
+
+
+def _dispatch(gateway: SimCityPaymentGateway, op: str, a: dict[str, Any]) -> dict[str, Any]:
+    if op == "place_hold":
+        view = gateway.place_hold(
+            _money(a["amount"]), a["payment_method"], BookingId(a["booking_id"]), a["key"]
+        )
+    elif op in ("capture", "cancel"):
+        view = getattr(gateway, op)(a["intent_id"], a["key"])
+    elif op == "refund":
+        refund = gateway.refund(a["intent_id"], _money(a["amount"]), a["key"])
+        return {"refund": attrs.asdict(refund)}
+    elif op == "retrieve":
+        view = gateway.retrieve(a["intent_id"])
+    elif op == "intents_for_booking":
+        found = gateway.intents_for_booking(BookingId(a["booking_id"]))
+        return {"intents": [_intent_json(i) for i in found]}
+    else:
+        raise PermanentPaymentError(f"unknown operation {op}")
+    return {"intent": _intent_json(view)}
+
+
+def make_server(gateway: SimCityPaymentGateway, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:  # quiet: thousands of calls per run
+            return None
+
+        def _send(self, status: int, body: Any) -> None:
+            data = json.dumps(body, default=str).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path != "/effects":
+                self._send(404, {"error": "not found"})
+                return
+            with gateway._lock:
+                effects = [attrs.asdict(e) for e in gateway.effects]
+            self._send(200, {"effects": effects})
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            try:
+                self._send(200, _dispatch(gateway, request["op"], request["args"]))
+            except PaymentError as error:
+                status = 503 if error.retryable else 402
+                self._send(status, {"error": error.message, "retryable": error.retryable})
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def start_in_thread(gateway: SimCityPaymentGateway, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """Serve on a free port in a daemon thread (tests, benchmarks); `server_address` says where."""
+    server = make_server(gateway, host, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class RemoteSimCityPaymentGateway:
+    """Implements the PaymentGateway port against a SimCity provider server."""
+
+    def __init__(self, base_url: str, *, timeout: float = 8.0) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def _call(self, op: str, **args: Any) -> dict[str, Any]:
+        try:
+            response = self._http.post("/call", json={"op": op, "args": args})
+        except httpx.HTTPError as error:
+            raise RetryablePaymentError(f"simcity provider unreachable: {error}") from error
+        body: dict[str, Any] = response.json()
+        if response.status_code == 200:
+            return body
+        if body.get("retryable", response.status_code >= 500):
+            raise RetryablePaymentError(body.get("error", response.text))
+        raise PermanentPaymentError(body.get("error", response.text))
+
+    def place_hold(
+        self, amount: Money, payment_method: str, booking_id: BookingId, idempotency_key: str
+    ) -> IntentView:
+        body = self._call(
+            "place_hold",
+            amount=attrs.asdict(amount),
+            payment_method=payment_method,
+            booking_id=booking_id,
+            key=idempotency_key,
+        )
+        return _intent(body["intent"])
+
+    def capture(self, intent_id: str, idempotency_key: str) -> IntentView:
+        return _intent(self._call("capture", intent_id=intent_id, key=idempotency_key)["intent"])
+
+    def cancel(self, intent_id: str, idempotency_key: str) -> IntentView:
+        return _intent(self._call("cancel", intent_id=intent_id, key=idempotency_key)["intent"])
+
+    def refund(self, intent_id: str, amount: Money, idempotency_key: str) -> RefundView:
+        body = self._call(
+            "refund", intent_id=intent_id, amount=attrs.asdict(amount), key=idempotency_key
+        )["refund"]
+        return RefundView(body["id"], body["intent_id"], _money(body["amount"]), body["status"])
+
+    def retrieve(self, intent_id: str) -> IntentView:
+        return _intent(self._call("retrieve", intent_id=intent_id)["intent"])
+
+    def intents_for_booking(self, booking_id: BookingId) -> list[IntentView]:
+        found = self._call("intents_for_booking", booking_id=booking_id)["intents"]
+        return [_intent(i) for i in found]
+
+    def effects(self) -> list[Effect]:
+        """The server's effect log (what the provider did, per idempotency key)."""
+        rows = self._http.get("/effects").json()["effects"]
+        return [
+            Effect(
+                r["seq"],
+                r["idempotency_key"],
+                r["operation"],
+                r["intent_id"],
+                r["amount"],
+                datetime.fromisoformat(r["at"]),
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a SimCity payment provider over HTTP")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    gateway = SimCityPaymentGateway(clock=_SystemClock(), rng=random.Random(args.seed))
+    server = make_server(gateway, args.host, args.port)
+    print(f"simcity provider on http://{args.host}:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
