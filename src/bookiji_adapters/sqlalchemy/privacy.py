@@ -83,6 +83,10 @@ class SqlAlchemyPrivacy(SqlAlchemyRepository):
     def claim(self, subject_id: str) -> Tombstone | None:
         # SKIP LOCKED: a second shredder moves on to the next subject instead of waiting.
         # (SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE already serialises writers.)
+        if self._conn.dialect.name == "sqlite":
+            # Zero the bytes of overwritten values in the file, whatever the SQLite build's
+            # default: an erased email must not survive in a page's free space.
+            self._conn.exec_driver_sql("PRAGMA secure_delete = ON")
         stmt = (
             select(privacy_tombstones)
             .where(_t.subject_id == subject_id, _t.state == TombstoneState.PENDING.value)
