@@ -10,8 +10,9 @@ import punq
 
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
-from bookiji_core.ports import Clock, Ids, Telemetry, UnitOfWorkFactory
+from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
+from bookiji_entry.payments import gateway_for
 from bookiji_entry.settings import Settings
 
 
@@ -38,6 +39,7 @@ class Services:
     policy: QuotePolicy
     database: Database
     telemetry: Telemetry = attrs.field(factory=NullTelemetry)
+    gateway: PaymentGateway = attrs.field(factory=lambda: gateway_for(Settings(), SystemClock()))
 
     @property
     def uow(self) -> UnitOfWorkFactory:
@@ -83,6 +85,7 @@ def bootstrap(
     ids: Ids | None = None,
     database: Database | None = None,
     telemetry: Telemetry | None = None,
+    gateway: PaymentGateway | None = None,
 ) -> Services:
     """Wire the profile's adapters; tests may pass their own clock, ids, database or
     telemetry. Every profile exports Prometheus metrics unless a telemetry is given."""
@@ -93,11 +96,13 @@ def bootstrap(
         )
     container = punq.Container()
     container.register(Settings, instance=settings)
-    container.register(Clock, instance=clock or SystemClock())
+    clock = clock or SystemClock()
+    container.register(Clock, instance=clock)
     container.register(Ids, instance=ids or RandomIds())
     container.register(QuotePolicy, instance=QuotePolicy(currency=settings.currency))
     container.register(Database, instance=database)
     container.register(Telemetry, instance=telemetry)
+    container.register(PaymentGateway, instance=gateway or gateway_for(settings, clock))
     container.register(Services)
     services: Services = container.resolve(Services)
     return services

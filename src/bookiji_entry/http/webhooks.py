@@ -1,0 +1,115 @@
+"""POST /api/webhooks/stripe: verify Stripe's signature, then apply the event once."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bookiji_adapters.stripe import verified_event
+from bookiji_core.errors import LockTimeout, PaymentError
+from bookiji_core.usecases import handle_payment_event
+from bookiji_core.webhooks import WebhookOutcome
+from bookiji_entry.bootstrap import Services
+from bookiji_entry.http._io import Call, endpoint
+from bookiji_entry.payments import webhook_secret
+from bookiji_entry.problems import problem
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def receive(services: Services, payload: bytes, signature: str | None) -> WebhookOutcome:
+    """Verify and apply one delivery (the route, and SimCity's in-process deliveries).
+    A bad signature raises WebhookSignatureInvalid before anything is read or written."""
+    now = services.clock.now().timestamp()
+    event = verified_event(payload, signature, webhook_secret(services.settings), now=now)
+    return handle_payment_event(
+        event, services.uow(), services.gateway, services.clock, services.ids, services.telemetry
+    )
+
+
+def post_stripe(services: Services, call: Call) -> Response:
+    try:
+        outcome = receive(services, call.raw_body, call.headers.get("stripe-signature"))
+    except LockTimeout as busy:
+        # The booking's row lock was not free in time: Stripe retries a 5xx later.
+        return problem(
+            "lock_timeout", busy.message, status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
+        )
+    except PaymentError as error:
+        if not error.retryable:
+            raise
+        return problem(error.code, error.message, status=503)
+    return JSONResponse({"received": True, "outcome": str(outcome)})
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    handler: Any = endpoint(partial(post_stripe, services), body=True)
+    return [Route("/api/webhooks/stripe", handler, methods=["POST"])]
+
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/webhooks/stripe": {
+        "post": {
+            "operationId": "receiveStripeWebhook",
+            "tags": ["payments"],
+            "security": [],
+            "summary": "Receive a Stripe event (authenticated by its Stripe-Signature)",
+            "description": (
+                "Verifies the Stripe-Signature header (HMAC-SHA256, 300 s tolerance), "
+                "de-duplicates by event id in the transaction that applies the event, and "
+                "re-reads the PaymentIntent from the provider before acting. 400 on a bad "
+                "signature (nothing changes); 503 with Retry-After when the booking is busy "
+                "or the provider cannot be read, so that Stripe retries."
+            ),
+            "parameters": [
+                {
+                    "name": "Stripe-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Applied, or skipped as a redelivery",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "received": {"type": "boolean"},
+                                    "outcome": {"enum": ["success", "idempotent_skip"]},
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "413": {"$ref": "#/components/responses/BodyTooLarge"},
+                "500": {"$ref": "#/components/responses/InternalError"},
+                "503": {"$ref": "#/components/responses/WebhookRetryLater"},
+            },
+        }
+    }
+}
+
+OPENAPI_COMPONENTS: dict[str, Any] = {
+    "responses": {
+        "WebhookRetryLater": {
+            "description": (
+                "Problem codes: lock_timeout, payment_retryable (the booking is busy or the "
+                "provider cannot be read; Stripe retries)"
+            ),
+            "content": _PROBLEM,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+"""The outbox relay loop (`bkctl worker outbox`; in `bkctl serve`'s threads too), and, when the
+profile's provider is the in-process SimCity gateway, the loop that delivers its webhooks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from bookiji_adapters.simcity import SimCityPaymentGateway
+from bookiji_core.usecases import OutboxRelay, RelayReport
+from bookiji_entry.bootstrap import Services
+from bookiji_entry.workers import Loop
+
+log = logging.getLogger(__name__)
+INTERVAL_SECONDS = 0.5
+MAX_ROUNDS_PER_TICK = 50
+
+
+def relay_for(services: Services, owner: str | None = None) -> OutboxRelay:
+    return OutboxRelay(
+        services.uow(),
+        services.gateway,
+        services.clock,
+        services.telemetry,
+        owner=owner or f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def tick(relay: OutboxRelay) -> RelayReport:
+    report = relay.drain(max_rounds=MAX_ROUNDS_PER_TICK)
+    if report.claimed:
+        log.info(
+            "outbox: %d claimed, %d committed, %d retried, %d to the DLQ, %d waiting",
+            report.claimed,
+            report.committed,
+            report.retried,
+            report.dead,
+            report.waited,
+        )
+    return report
+
+
+def loops(services: Services) -> list[Loop]:
+    relay = relay_for(services)
+    found = [Loop("outbox", INTERVAL_SECONDS, lambda: tick(relay))]
+    gateway = services.gateway
+    if isinstance(gateway, SimCityPaymentGateway):
+        from bookiji_entry.http.webhooks import receive
+
+        gateway.subscribe(lambda payload, signature: receive(services, payload, signature))
+        found.append(Loop("simcity-webhooks", INTERVAL_SECONDS, gateway.deliver_due))
+    return found
