@@ -31,7 +31,6 @@ from bookiji_core import (
     Customer,
     CustomerId,
     Interval,
-    Location,
     Money,
     OutboxMessage,
     OutboxState,
@@ -43,7 +42,6 @@ from bookiji_core import (
     QuotePolicy,
     QuoteRequest,
     Role,
-    Vendor,
     VendorId,
 )
 from bookiji_core.errors import (
@@ -65,32 +63,14 @@ from bookiji_core.usecases import (
 )
 from bookiji_core.webhooks import ReceivedEvent
 from tests.conftest import Storage
+from tests.unit.conftest import HERE, NOW, make_vendor
 
-NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 VANCOUVER = timezone(timedelta(hours=-8))
-HERE = Location(49.2827, -123.1207)
 CAD = "CAD"
 T = TypeVar("T")
 
 
 # --- builders -------------------------------------------------------------------------------
-
-
-def make_vendor(n: int, **changes: object) -> Vendor:
-    vendor = Vendor(
-        id=VendorId(f"v{n}"),
-        name=f"Vendor {n}",
-        email=f"v{n}@example.test",
-        phone="+1 604 555 0100",
-        address=f"{n} Main St",
-        location=Location(HERE.latitude + 0.01 * n, HERE.longitude),
-        zone="Vancouver – Downtown",
-        services=frozenset({"haircut"}),
-        hourly_rate=Money(CAD, 4000 + 500 * n),
-        rating=4.5,
-        response_minutes=10 + n,
-    )
-    return attrs.evolve(vendor, **changes)
 
 
 def slot(hour: int, minutes: int = 60, day: int = 1) -> Interval:
