@@ -24,6 +24,14 @@ def _day_around(interval: Interval) -> Interval:
     return Interval(day, max(day + timedelta(days=1), interval.end))
 
 
+def _still_open(uow: UnitOfWork, quote: Quote) -> bool:
+    """A live quote is reused only while none of its candidates has been booked meanwhile
+    (by this customer or anyone): a stale offer would only lead to slot_taken."""
+    interval = quote.request.interval
+    busy = uow.bookings.busy([c.vendor_id for c in quote.candidates], interval)
+    return not any(busy.values())
+
+
 def request_quote(
     request: QuoteRequest, uow: UnitOfWork, clock: Clock, ids: Ids, policy: QuotePolicy
 ) -> QuoteResult:
@@ -38,7 +46,7 @@ def request_quote(
     intent = request.intent_hash()
     with uow:
         existing = uow.quotes.live_by_intent(intent, now)
-        if existing is not None:
+        if existing is not None and _still_open(uow, existing):
             return QuoteResult(existing, reused=True)
         nearby = [
             v
