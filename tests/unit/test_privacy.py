@@ -31,6 +31,7 @@ from bookiji_core.usecases import (
     confirm_booking,
     request_quote,
 )
+from bookiji_core.usecases import privacy as privacy_usecases
 from bookiji_core.usecases.privacy import (
     export_subject,
     pending_deletions,
@@ -368,3 +369,23 @@ def test_a_shredded_vendor_keeps_only_its_zone_and_a_coarse_position(
     assert (vendor.name, vendor.email, vendor.phone, vendor.address) == (ERASED,) * 4
     assert vendor.location == Location(49.3, -123.1)
     assert vendor.zone == "Vancouver – Downtown" and vendor.services == frozenset()
+
+
+def test_a_long_history_is_shredded_in_short_transactions_in_one_pass(
+    world: PrivacyWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        world.book(hours_ahead=2 + 2 * n, key=f"k{n}")
+    world.relay()
+    world.delete()
+    monkeypatch.setattr(privacy_usecases, "SHRED_BATCH", 2)
+
+    report = world.shred()
+
+    assert report.shredded == (ALICE,)
+    with world.uow() as uow:
+        log = [e.resource for e in uow.access_log.for_subject(ALICE)]
+        assert {b.payment_method for b in uow.bookings.list_for(customer_id=ALICE)} == {ERASED}
+    shreds = [r for r in log if r.startswith("privacy_shred:")]
+    assert len(shreds) > 1 and shreds[-1] == f"privacy_shred:{ALICE}"
+    assert all(r.endswith("(partial)") for r in shreds[:-1])

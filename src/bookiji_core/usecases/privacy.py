@@ -35,6 +35,8 @@ from bookiji_core.values import CustomerId, VendorId
 EXPORT_FORMAT = "bookiji.privacy.export/1"
 # A person's bookings are read in full, not a page of them.
 ALL = 1_000_000
+# Rows the shredder rewrites per transaction: short write locks, whatever the person's history.
+SHRED_BATCH = 500
 
 
 @attrs.frozen
@@ -187,56 +189,73 @@ def shred_due(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, limit: int = 
 
 
 def _shred_one(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, subject_id: str) -> bool:
-    now = clock.now()
-    with uow:
-        tombstone = uow.privacy.claim(subject_id)
-        if tombstone is None:
-            return False  # another shredder has it, or it is already done
-        changed, kept = _erase(uow, tombstone)
-        finished = kept == 0
-        if not (changed or finished):
-            return False
-        seconds = tombstone.mark_shredded(now) if finished else None
-        uow.privacy.update_tombstone(tombstone)
-        log_access(
-            uow,
-            subject_id=subject_id,
-            actor_id=SHREDDER_ACTOR,
-            purpose=DELETE_PURPOSE,
-            resource=f"privacy_shred:{subject_id}" + ("" if finished else " (partial)"),
-            at=now,
-        )
-        uow.commit()
-    if seconds is not None:
-        telemetry.privacy_request("delete", seconds)
-    return finished
+    """Erase in transactions of at most SHRED_BATCH rewritten rows, so that a person with
+    thousands of bookings never holds the database's write lock (SQLite) for long. Each
+    transaction re-claims the tombstone; every pass is idempotent."""
+    while True:
+        now = clock.now()
+        with uow:
+            tombstone = uow.privacy.claim(subject_id)
+            if tombstone is None:
+                return False  # another shredder has it, or it is already done
+            erasure = _erase(uow, tombstone, SHRED_BATCH)
+            finished = erasure.kept == 0 and not erasure.more
+            if not (erasure.changed or finished):
+                return False
+            seconds = tombstone.mark_shredded(now) if finished else None
+            uow.privacy.update_tombstone(tombstone)
+            log_access(
+                uow,
+                subject_id=subject_id,
+                actor_id=SHREDDER_ACTOR,
+                purpose=DELETE_PURPOSE,
+                resource=f"privacy_shred:{subject_id}" + ("" if finished else " (partial)"),
+                at=now,
+            )
+            uow.commit()
+        if seconds is not None:
+            telemetry.privacy_request("delete", seconds)
+            return True
+        if not erasure.more:
+            return False  # the rest waits for a card hold to be placed
 
 
-def _erase(uow: UnitOfWork, tombstone: Tombstone) -> tuple[int, int]:
-    """Overwrite what can go now; returns (records changed, records that must wait)."""
+@attrs.frozen
+class _Erasure:
+    changed: int  # rows rewritten or removed
+    kept: int  # rows that must wait (a card hold still to be placed)
+    more: bool  # stopped at the batch size: more to do at once
+
+
+def _erase(uow: UnitOfWork, tombstone: Tombstone, batch: int) -> _Erasure:
+    """Overwrite what can go now, rewriting at most about `batch` rows."""
     subject_id = tombstone.subject_id
     changed = uow.privacy.revoke_principals(subject_id)
     changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
-    kept = 0
     if tombstone.subject_kind is SubjectKind.VENDOR:
         vendor = uow.vendors.get(VendorId(subject_id))
         if vendor is not None and vendor != erase_vendor(vendor):
             uow.vendors.add(erase_vendor(vendor))
             changed += 1
-        return changed, kept
+        return _Erasure(changed, 0, more=False)
     customer = uow.customers.get(CustomerId(subject_id))
     if customer is not None and customer != erase_customer(customer):
         uow.customers.add(erase_customer(customer))
         changed += 1
     for quote in uow.privacy.quotes_of(CustomerId(subject_id)):
+        if changed >= batch:
+            return _Erasure(changed, 0, more=True)
         if not quote_is_erased(quote):
             uow.privacy.replace_quote(erase_quote(quote))
             changed += 1
+    kept = 0
     for booking in uow.bookings.list_for(customer_id=CustomerId(subject_id), limit=ALL):
+        if changed >= batch:
+            return _Erasure(changed, kept, more=True)
         erased = erase_payment_reference(booking)
         if erased is None:
             kept += 1
         elif erased:
             uow.bookings.update(booking)
             changed += 1
-    return changed, kept
+    return _Erasure(changed, kept, more=False)
