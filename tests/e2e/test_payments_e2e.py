@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from bookiji_adapters.memory import ManualClock
@@ -168,3 +169,28 @@ def test_bkctl_ledger_reconcile_counts_and_fixes_a_double_charge(
     assert sim.retrieve(stray.id).net_captured == 0
     status, out, _ = run(capsys, services, "ledger", "reconcile", "--json")
     assert (status, json.loads(out)["double_charges"]) == (0, 0)
+
+
+def test_a_webhook_for_a_booking_locked_too_long_answers_503_and_is_applied_on_retry(
+    client: TestClient, services: Services
+) -> None:
+    if not services.settings.is_postgresql:
+        pytest.skip("row locks with a lock timeout: PostgreSQL")
+    booking = booked(client)
+    relay_for(services, "e2e").drain()
+    event = gateway(services).pending[0]
+    engine = create_engine(services.settings.database_url)
+    with engine.connect() as other:
+        other.execute(
+            text("SELECT id FROM bookings WHERE id = :id FOR UPDATE"),
+            {"id": booking["booking_id"]},
+        )
+        busy = post_event(client, services, event.payload)  # waits out the lock timeout
+        other.rollback()
+    engine.dispose()
+
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    assert busy.json()["code"] == "lock_timeout"
+    with services.uow() as uow:
+        assert uow.webhook_inbox.get(event.event_id) is None
+    assert post_event(client, services, event.payload).json()["outcome"] == "success"
