@@ -41,7 +41,7 @@ def correlation_id(scope: Scope) -> str:
     """The caller's X-Request-ID when it is sane, else a new random one."""
     for name, value in scope.get("headers", ()):
         if name == HEADER:
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if _SANE_ID.fullmatch(candidate):
                 return candidate
             break
@@ -54,7 +54,7 @@ def route_template(scope: Scope, root_path: str) -> str:
     path = getattr(scope.get("route"), "path", None)
     if not isinstance(path, str):
         return UNMATCHED
-    mounted = scope.get("root_path", "")[len(root_path) :]
+    mounted: str = scope.get("root_path", "")[len(root_path) :]
     return mounted + path
 
 
