@@ -94,17 +94,19 @@ def _fix(
     now: datetime,
     ids: Ids,
 ) -> tuple[list[str], int]:
+    # Read the provider before the transaction: no row lock is held across a network call.
+    missing = {m.intent_id for m in result.mismatches if m.ledger_amount is None}
+    entries = [
+        e for i in sorted(missing) for e in entries_for(result.booking_id, gateway.retrieve(i), now)
+    ]
     added = 0
     queued: list[str] = []
     with uow:
         booking = uow.bookings.get(result.booking_id, for_update=True)
         if booking is None:
             return queued, added
-        for mismatch in result.mismatches:
-            if mismatch.gateway_amount is not None and mismatch.ledger_amount is None:
-                intent = gateway.retrieve(mismatch.intent_id)
-                for entry in entries_for(booking.id, intent, now):
-                    added += uow.ledger.append(entry)
+        for entry in entries:
+            added += uow.ledger.append(entry)
         if result.double_charged:
             pending = {
                 m.command.intent_id
