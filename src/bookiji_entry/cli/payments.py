@@ -210,10 +210,14 @@ def run_ledger(args: argparse.Namespace, context: Context) -> int:
             f"charge(s), {len(report.mismatches)} ledger mismatch(es)"
         )
         for m in report.mismatches:
-            print(f"  {m.booking_id} {m.intent_id} {m.kind}: ledger {m.ledger_amount}, "
-                  f"provider {m.gateway_amount}")
+            print(
+                f"  {m.booking_id} {m.intent_id} {m.kind}: ledger {m.ledger_amount}, "
+                f"provider {m.gateway_amount}"
+            )
         if args.fix:
-            print(f"queued {len(report.refunds_queued)} refund(s), added "
-                  f"{report.entries_added} missing ledger entr(ies)")
+            print(
+                f"queued {len(report.refunds_queued)} refund(s), added "
+                f"{report.entries_added} missing ledger entr(ies)"
+            )
     remaining = report.double_charges - (len(report.refunds_queued) if args.fix else 0)
     return 3 if remaining > 0 else 0
