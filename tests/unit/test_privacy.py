@@ -371,6 +371,28 @@ def test_a_shredded_vendor_keeps_only_its_zone_and_a_coarse_position(
     assert vendor.zone == "Vancouver – Downtown" and vendor.services == frozenset()
 
 
+class CommitCounting:
+    """A unit of work that counts its commits (how many transactions the shredder used)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.commits = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> Any:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.__exit__(*exc)
+
+    def commit(self) -> None:
+        self.commits += 1
+        self._inner.commit()
+
+
 def test_a_long_history_is_shredded_in_short_transactions_in_one_pass(
     world: PrivacyWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -379,13 +401,16 @@ def test_a_long_history_is_shredded_in_short_transactions_in_one_pass(
     world.relay()
     world.delete()
     monkeypatch.setattr(privacy_usecases, "SHRED_BATCH", 2)
+    uow = CommitCounting(world.uow())
 
-    report = world.shred()
+    report = shred_due(uow, world.clock, world.telemetry)  # type: ignore[arg-type]
 
     assert report.shredded == (ALICE,)
-    with world.uow() as uow:
-        log = [e.resource for e in uow.access_log.for_subject(ALICE)]
-        assert {b.payment_method for b in uow.bookings.list_for(customer_id=ALICE)} == {ERASED}
-    shreds = [r for r in log if r.startswith("privacy_shred:")]
-    assert len(shreds) > 1 and shreds[-1] == f"privacy_shred:{ALICE}"
-    assert all(r.endswith("(partial)") for r in shreds[:-1])
+    # 3 quotes and 3 bookings to rewrite: 3 batches of 2, then the profile and the tombstone.
+    assert uow.commits == 4
+    with world.uow() as check:
+        bookings = check.bookings.list_for(customer_id=ALICE)
+        quotes = check.privacy.quotes_of(ALICE)
+    assert {b.payment_method for b in bookings} == {ERASED}
+    assert all(q.request.location == Location(49.3, -123.1) for q in quotes)
+    assert [p for p, _ in world.access_log()].count("privacy.delete") == 2

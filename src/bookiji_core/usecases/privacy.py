@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from bookiji_core.access import Principal
+from bookiji_core.booking import Booking
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.errors import ConcurrentUpdate, NotFound
 from bookiji_core.ports import Clock, Telemetry, UnitOfWork
@@ -28,6 +29,7 @@ from bookiji_core.privacy import (
     quote_is_erased,
     require_privacy_access,
 )
+from bookiji_core.quoting import Quote
 from bookiji_core.usecases import privacy_records as records
 from bookiji_core.usecases.changes import log_access
 from bookiji_core.values import CustomerId, VendorId
@@ -189,73 +191,80 @@ def shred_due(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, limit: int = 
 
 
 def _shred_one(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, subject_id: str) -> bool:
-    """Erase in transactions of at most SHRED_BATCH rewritten rows, so that a person with
-    thousands of bookings never holds the database's write lock (SQLite) for long. Each
-    transaction re-claims the tombstone; every pass is idempotent."""
-    while True:
-        now = clock.now()
+    """Rewrite quotes and bookings in transactions of at most SHRED_BATCH rows, so that a
+    person with thousands of bookings never holds the write lock (SQLite) for long; then erase
+    the profile, revoke logins and mark the tombstone in a last one. Every step is idempotent:
+    a pass cut short by a crash or a concurrent change is finished by the next pass."""
+    with uow:
+        tombstone = uow.privacy.claim(subject_id)
+        if tombstone is None:
+            return False  # another shredder has it, or it is already done
+        rows, kept = _rows_to_erase(uow, tombstone)
+    for first in range(0, len(rows), SHRED_BATCH):
         with uow:
-            tombstone = uow.privacy.claim(subject_id)
-            if tombstone is None:
-                return False  # another shredder has it, or it is already done
-            erasure = _erase(uow, tombstone, SHRED_BATCH)
-            finished = erasure.kept == 0 and not erasure.more
-            if not (erasure.changed or finished):
+            if uow.privacy.claim(subject_id) is None:
                 return False
-            seconds = tombstone.mark_shredded(now) if finished else None
-            uow.privacy.update_tombstone(tombstone)
-            log_access(
-                uow,
-                subject_id=subject_id,
-                actor_id=SHREDDER_ACTOR,
-                purpose=DELETE_PURPOSE,
-                resource=f"privacy_shred:{subject_id}" + ("" if finished else " (partial)"),
-                at=now,
-            )
+            for row in rows[first : first + SHRED_BATCH]:
+                if isinstance(row, Quote):
+                    uow.privacy.replace_quote(erase_quote(row))
+                else:
+                    uow.bookings.update(row)  # ConcurrentUpdate if it changed meanwhile
             uow.commit()
-        if seconds is not None:
-            telemetry.privacy_request("delete", seconds)
-            return True
-        if not erasure.more:
-            return False  # the rest waits for a card hold to be placed
+    now = clock.now()
+    with uow:
+        tombstone = uow.privacy.claim(subject_id)
+        if tombstone is None:
+            return False
+        changed = len(rows) + _erase_profile(uow, tombstone)
+        finished = kept == 0
+        if not (changed or finished):
+            return False  # still waiting for a card hold, nothing new to log
+        seconds = tombstone.mark_shredded(now) if finished else None
+        uow.privacy.update_tombstone(tombstone)
+        log_access(
+            uow,
+            subject_id=subject_id,
+            actor_id=SHREDDER_ACTOR,
+            purpose=DELETE_PURPOSE,
+            resource=f"privacy_shred:{subject_id}" + ("" if finished else " (partial)"),
+            at=now,
+        )
+        uow.commit()
+    if seconds is not None:
+        telemetry.privacy_request("delete", seconds)
+    return finished
 
 
-@attrs.frozen
-class _Erasure:
-    changed: int  # rows rewritten or removed
-    kept: int  # rows that must wait (a card hold still to be placed)
-    more: bool  # stopped at the batch size: more to do at once
-
-
-def _erase(uow: UnitOfWork, tombstone: Tombstone, batch: int) -> _Erasure:
-    """Overwrite what can go now, rewriting at most about `batch` rows."""
-    subject_id = tombstone.subject_id
-    changed = uow.privacy.revoke_principals(subject_id)
-    changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
-    if tombstone.subject_kind is SubjectKind.VENDOR:
-        vendor = uow.vendors.get(VendorId(subject_id))
-        if vendor is not None and vendor != erase_vendor(vendor):
-            uow.vendors.add(erase_vendor(vendor))
-            changed += 1
-        return _Erasure(changed, 0, more=False)
-    customer = uow.customers.get(CustomerId(subject_id))
-    if customer is not None and customer != erase_customer(customer):
-        uow.customers.add(erase_customer(customer))
-        changed += 1
-    for quote in uow.privacy.quotes_of(CustomerId(subject_id)):
-        if changed >= batch:
-            return _Erasure(changed, 0, more=True)
-        if not quote_is_erased(quote):
-            uow.privacy.replace_quote(erase_quote(quote))
-            changed += 1
+def _rows_to_erase(uow: UnitOfWork, tombstone: Tombstone) -> tuple[list[Quote | Booking], int]:
+    """The customer's quotes and bookings still holding personal data, already erased in
+    memory; and how many bookings must keep their card reference for now."""
+    if tombstone.subject_kind is not SubjectKind.CUSTOMER:
+        return [], 0
+    customer_id = CustomerId(tombstone.subject_id)
+    rows: list[Quote | Booking] = [
+        q for q in uow.privacy.quotes_of(customer_id) if not quote_is_erased(q)
+    ]
     kept = 0
-    for booking in uow.bookings.list_for(customer_id=CustomerId(subject_id), limit=ALL):
-        if changed >= batch:
-            return _Erasure(changed, kept, more=True)
+    for booking in uow.bookings.list_for(customer_id=customer_id, limit=ALL):
         erased = erase_payment_reference(booking)
         if erased is None:
             kept += 1
         elif erased:
-            uow.bookings.update(booking)
-            changed += 1
-    return _Erasure(changed, kept, more=False)
+            rows.append(booking)
+    return rows, kept
+
+
+def _erase_profile(uow: UnitOfWork, tombstone: Tombstone) -> int:
+    """Logins, the reasons they typed, and the profile; returns the rows changed."""
+    subject_id = tombstone.subject_id
+    changed = uow.privacy.revoke_principals(subject_id)
+    changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
+    profile = _profile(uow, subject_id)
+    erased = erase_customer(profile) if isinstance(profile, Customer) else erase_vendor(profile)
+    if erased != profile:
+        if isinstance(erased, Customer):
+            uow.customers.add(erased)
+        else:
+            uow.vendors.add(erased)
+        changed += 1
+    return changed
