@@ -19,24 +19,20 @@ from pathlib import Path
 
 import pytest
 
+from bookiji_adapters.memory import SequentialIds
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.simcity.remote import start_in_thread
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
+from bookiji_adapters.system import SystemClock
 from bookiji_core import Booking, BookingId, Interval, Money, OutboxState
 from bookiji_core.usecases.changes import record_changes
 from bookiji_core.values import CustomerId, QuoteId, VendorId
-from tests.payments_world import SequentialIds
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 MESSAGES = 2000
 RELAYS = 4
 START = datetime.now(UTC).replace(microsecond=0)
-
-
-class _WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def seed_bookings(storage: SqlAlchemyStorage, count: int) -> None:
@@ -65,7 +61,7 @@ def test_four_relays_one_killed_commit_every_message_once_with_one_effect_per_ke
     postgres_storage: SqlAlchemyStorage, postgres_url: str, tmp_path: Path
 ) -> None:
     seed_bookings(postgres_storage, MESSAGES)
-    gateway = SimCityPaymentGateway(clock=_WallClock(), rng=random.Random(1))
+    gateway = SimCityPaymentGateway(clock=SystemClock(), rng=random.Random(1))
     server = start_in_thread(gateway)
     provider = f"http://127.0.0.1:{server.server_address[1]}"
     logs = [tmp_path / f"relay-{n}.log" for n in range(RELAYS)]

@@ -13,7 +13,7 @@ import argparse
 import json
 import random
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,14 +21,10 @@ import attrs
 import httpx
 
 from bookiji_adapters.simcity.payments import Effect, SimCityPaymentGateway
+from bookiji_adapters.system import SystemClock
 from bookiji_core.errors import PaymentError, PermanentPaymentError, RetryablePaymentError
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.values import BookingId, Money
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def _money(value: dict[str, Any]) -> Money:
@@ -185,7 +181,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    gateway = SimCityPaymentGateway(clock=_SystemClock(), rng=random.Random(args.seed))
+    gateway = SimCityPaymentGateway(clock=SystemClock(), rng=random.Random(args.seed))
     server = make_server(gateway, args.host, args.port)
     print(f"simcity provider on http://{args.host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
