@@ -9,15 +9,12 @@ its first metric is created.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 from prometheus_client import values
 
 VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-
-log = logging.getLogger(__name__)
 
 
 def is_multiprocess() -> bool:
@@ -34,13 +31,3 @@ def enable(directory: str) -> None:
     if not is_multiprocess():
         values.ValueClass = values.MultiProcessValue()
 
-
-def wipe(directory: str) -> int:
-    """Remove the metric files of earlier runs; call before any process of a new run starts."""
-    removed = 0
-    for file in Path(directory).glob("*.db"):
-        file.unlink(missing_ok=True)
-        removed += 1
-    if removed:
-        log.info("removed %d metric file(s) of an earlier run from %s", removed, directory)
-    return removed
