@@ -38,8 +38,8 @@ class Services:
     ids: Ids
     policy: QuotePolicy
     database: Database
-    telemetry: Telemetry = attrs.field(factory=NullTelemetry)
-    gateway: PaymentGateway = attrs.field(factory=lambda: gateway_for(Settings(), SystemClock()))
+    telemetry: Telemetry
+    gateway: PaymentGateway
 
     @property
     def uow(self) -> UnitOfWorkFactory:

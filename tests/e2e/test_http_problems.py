@@ -205,6 +205,8 @@ def _broken_services(services: Services, error: Exception) -> Services:
         ids=services.ids,
         policy=services.policy,
         database=Database(unit_of_work),
+        telemetry=services.telemetry,
+        gateway=services.gateway,
     )
 
 
