@@ -233,3 +233,19 @@ def test_the_report_reads_prometheus_and_agrees_with_its_histogram_quantile(
             assert ours[route] == pytest.approx(p95, rel=1e-6), route
     assert result["api_requests"] > 0 and result["api_errors"] == 0
     assert result["dlq_depth"] == 0 and result["double_charged_bookings"] == 0
+
+
+def test_fail_on_breach_exits_1_and_names_the_missed_sli(
+    served: tuple[str, Services], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bookiji_core.usecases.reconcile import DOUBLE_CHARGES
+
+    url, services = served
+    traffic(url, quotes=1, misses=0)
+    assert main(["slo", "report", "--url", url, "--fail-on-breach"]) == 0
+    with services.uow() as uow:
+        uow.controls.set(DOUBLE_CHARGES, "1", NOW)
+        uow.commit()
+    capsys.readouterr()
+    assert main(["slo", "report", "--url", url, "--fail-on-breach"]) == 1
+    assert "SLO breached: double charges" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from typing import Any
 
@@ -53,6 +54,11 @@ def register(commands: Any) -> None:
     parser.add_argument("--job", help="with --prometheus: only series with this job label")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request (5)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--fail-on-breach",
+        action="store_true",
+        help="exit 1 when any SLI misses its SLO (for cron jobs and deploy gates)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -67,10 +73,15 @@ def run(args: argparse.Namespace, _context: Context) -> int:
         source = metrics_url(args.url)
         samples = from_metrics(source, args.timeout)
         result = report(samples, source=source, window="since the service's processes started")
+    rendered = as_json(result)
     if args.json:
-        print_json(as_json(result))
+        print_json(rendered)
     else:
         print(as_text(result))
+    if args.fail_on_breach and not rendered["all_met"]:
+        missed = ", ".join(k for k, ok in rendered["verdicts"].items() if ok is False)
+        print(f"bkctl: SLO breached: {missed}", file=sys.stderr)
+        return 1
     return 0
 
 
