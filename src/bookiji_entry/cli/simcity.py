@@ -76,6 +76,7 @@ def run_wiring(
         gateway=provider,
         telemetry=services.telemetry,
         webhook_secret=webhook_secret(config),
+        maps=services.maps,
         close=close,
     )
 
@@ -164,7 +165,7 @@ def register(commands: Any) -> None:
     load.add_argument("--duration", required=True, type=float, help="seconds")
     load.add_argument("--token", required=True, help="an admin bearer token")
     load.add_argument("--customers", type=int, default=50, help="synthetic customers (50)")
-    load.add_argument("--cap", type=int, default=512, help="concurrent flows at most (512)")
+    load.add_argument("--cap", type=int, default=64, help="flows (connections) in flight (64)")
     load.add_argument("--allow-remote", action="store_true", help="allow a non-loopback target")
     add_json(load)
     load.set_defaults(run=run_load_command)
