@@ -11,6 +11,7 @@ before or after any commit and at any relay checkpoint. A failing seed is replay
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import sys
 import time
@@ -143,5 +144,8 @@ def _verdicts(seeds: list[int], run_one: RunOne, jobs: int) -> Iterator[Verdict]
         yield from (run_one(seed) for seed in seeds)
         return
     chunk = max(1, min(50, len(seeds) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # Spawned, not forked: a fork of a process with threads (a test runner's, a server's)
+    # can inherit a held lock and hang.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
         yield from pool.map(run_one, seeds, chunksize=chunk)
