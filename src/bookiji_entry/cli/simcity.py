@@ -76,7 +76,6 @@ def run_wiring(
         gateway=provider,
         telemetry=services.telemetry,
         webhook_secret=webhook_secret(config),
-        maps=services.maps,
         close=close,
     )
 
