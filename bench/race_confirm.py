@@ -24,6 +24,7 @@ from datetime import timedelta
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
+from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_core import (
@@ -82,7 +83,9 @@ def prepare(url: str) -> dict[str, str]:
     request = QuoteRequest(
         CustomerId(customer_id), service, PLACE, 5.0, Interval.starting(tomorrow, 60)
     )
-    quote = request_quote(request, storage.unit_of_work(), clock, RandomIds(), QuotePolicy())
+    quote = request_quote(
+        request, storage.unit_of_work(), clock, RandomIds(), QuotePolicy(), GridMapProvider()
+    )
     storage.dispose()
     return {"vendor_id": vendor_id, "customer_id": customer_id, "quote_id": quote.quote.id}
 

@@ -149,7 +149,9 @@ def rank_candidates(
     busy: Mapping[VendorId, Sequence[Interval]],
     policy: QuotePolicy,
 ) -> list[Candidate]:
-    """Eligible vendors scored 0.4 rating, 0.3 distance, 0.2 response, 0.1 availability."""
+    """Eligible vendors scored 0.4 rating, 0.3 distance, 0.2 response, 0.1 availability.
+    Each candidate's zone is the catalogue's label here; `request_quote` replaces it with the
+    map provider's zone for the candidates it keeps."""
     scored: list[Candidate] = []
     for vendor in vendors:
         if not vendor.offers(request.service_type) or vendor.rating < policy.min_rating:

@@ -8,10 +8,12 @@ from typing import cast
 import attrs
 import punq
 
+from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
+from bookiji_entry.maps import maps_for
 from bookiji_entry.payments import gateway_for
 from bookiji_entry.settings import Settings
 
@@ -40,6 +42,7 @@ class Services:
     database: Database
     telemetry: Telemetry
     gateway: PaymentGateway
+    maps: FallbackMapProvider
 
     @property
     def uow(self) -> UnitOfWorkFactory:
@@ -86,9 +89,11 @@ def bootstrap(
     database: Database | None = None,
     telemetry: Telemetry | None = None,
     gateway: PaymentGateway | None = None,
+    maps: FallbackMapProvider | None = None,
 ) -> Services:
-    """Wire the profile's adapters; tests may pass their own clock, ids, database or
-    telemetry. Every profile exports Prometheus metrics unless a telemetry is given."""
+    """Wire the profile's adapters; tests may pass their own clock, ids, database,
+    telemetry, gateway or maps. Every profile exports Prometheus metrics unless a telemetry
+    is given."""
     database = database or database_for(settings)
     if telemetry is None:
         telemetry = PrometheusTelemetry(
@@ -103,6 +108,9 @@ def bootstrap(
     container.register(Database, instance=database)
     container.register(Telemetry, instance=telemetry)
     container.register(PaymentGateway, instance=gateway or gateway_for(settings, clock))
+    if maps is None:
+        maps = maps_for(settings, telemetry, database.unit_of_work)
+    container.register(FallbackMapProvider, instance=maps)
     container.register(Services)
     services: Services = container.resolve(Services)
     return services

@@ -41,6 +41,9 @@ class Settings:
     # SimCity's synthetic traffic stays off in production unless this says otherwise.
     simcity_allow_in_production: bool = False
     metrics_dir: str | None = None
+    # The map service's base URL (its API: bookiji_adapters/maps/http_provider.py); unset, the
+    # offline grid answers alone. Not in repr: a vendor's URL may carry its API key.
+    maps_url: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -74,6 +77,7 @@ class Settings:
                 "BOOKIJI_SIMCITY_ALLOW_IN_PRODUCTION", get("SIMCITY_ALLOW_IN_PRODUCTION")
             ),
             metrics_dir=environ.get(METRICS_DIR_VARIABLE, "").strip() or None,
+            maps_url=get("MAPS_URL"),
         )
         settings.check()
         return settings
@@ -86,6 +90,8 @@ class Settings:
             raise SettingsError(
                 f"{METRICS_DIR_VARIABLE} must be an existing directory, got {self.metrics_dir!r}"
             )
+        if self.maps_url is not None and not self.maps_url.startswith(("http://", "https://")):
+            raise SettingsError("BOOKIJI_MAPS_URL must be an http:// or https:// URL")
         if self.profile is not Profile.PRODUCTION:
             return
         missing = [

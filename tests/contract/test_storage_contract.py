@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.memory import ManualClock, SequentialIds
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_adapters.sqlalchemy.tables import bookings as bookings_table
@@ -818,7 +819,9 @@ def seed_vendors(storage: Storage) -> None:
 
 def quote_for(storage: Storage, clock: ManualClock, ids: SequentialIds, who: str) -> Quote:
     request = QuoteRequest(CustomerId(who), "haircut", HERE, 10.0, slot(10))
-    return request_quote(request, storage.unit_of_work(), clock, ids, QuotePolicy()).quote
+    return request_quote(
+        request, storage.unit_of_work(), clock, ids, QuotePolicy(), GridMapProvider()
+    ).quote
 
 
 def confirm_command(quote: Quote, who: Principal, key: str, provider: str) -> ConfirmBooking:

@@ -7,6 +7,7 @@ import json
 import pkgutil
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -199,15 +200,7 @@ def _broken_services(services: Services, error: Exception) -> Services:
     def unit_of_work() -> Any:
         raise error
 
-    return Services(
-        settings=services.settings,
-        clock=services.clock,
-        ids=services.ids,
-        policy=services.policy,
-        database=Database(unit_of_work),
-        telemetry=services.telemetry,
-        gateway=services.gateway,
-    )
+    return attrs.evolve(services, database=Database(unit_of_work))
 
 
 def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(services: Services) -> None:

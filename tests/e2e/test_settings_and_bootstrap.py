@@ -50,6 +50,7 @@ def test_every_variable_is_read() -> None:
             "BOOKIJI_CONFIRM_WITHIN_MINUTES": "2",
             "BOOKIJI_CURRENCY": "usd",
             "BOOKIJI_STRIPE_API_BASE": "http://127.0.0.1:8420",
+            "BOOKIJI_MAPS_URL": "https://maps.example/bookiji",
         }
     )
 
@@ -59,6 +60,7 @@ def test_every_variable_is_read() -> None:
     assert settings.confirm_within == timedelta(minutes=2)
     assert settings.currency == "USD"
     assert settings.stripe_api_base == "http://127.0.0.1:8420"
+    assert settings.maps_url == "https://maps.example/bookiji"
 
 
 def test_production_starts_with_keys_and_postgresql_and_hides_them() -> None:
@@ -97,6 +99,7 @@ def test_production_refuses_sqlite() -> None:
         ("BOOKIJI_PORT", "70000"),
         ("BOOKIJI_CONFIRM_WITHIN_MINUTES", "0"),
         ("BOOKIJI_CURRENCY", "dollars"),
+        ("BOOKIJI_MAPS_URL", "maps.example"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_named(name: str, value: str) -> None:
@@ -123,3 +126,14 @@ def test_bootstrap_on_sqlite_creates_the_folder_of_the_file(tmp_path: Path) -> N
     services.database.dispose()
 
     assert path.exists()
+
+
+def test_the_map_service_is_the_primary_only_when_its_url_is_set() -> None:
+    offline = bootstrap(Settings(profile=Profile.TEST, database_url=MEMORY_URL))
+    online = bootstrap(
+        Settings(profile=Profile.TEST, database_url=MEMORY_URL, maps_url="http://127.0.0.1:9")
+    )
+
+    assert not offline.maps.has_primary
+    assert online.maps.has_primary
+    online.maps.close()

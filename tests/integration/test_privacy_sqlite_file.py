@@ -68,7 +68,7 @@ def book(services: Services, hour: int, key: str) -> str:
         SUBJECT, "haircut", ASKED_FROM, 10.0, Interval.starting(TOMORROW.replace(hour=hour), 60)
     )
     quote = request_quote(
-        request, services.uow(), services.clock, services.ids, services.policy
+        request, services.uow(), services.clock, services.ids, services.policy, services.maps
     ).quote
     command = ConfirmBooking(
         customer, quote.id, quote.candidates[0].vendor_id, "pm_card_mastercard", key, key

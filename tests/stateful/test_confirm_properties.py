@@ -10,6 +10,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.memory import InMemoryStorage, ManualClock, SequentialIds
 from bookiji_core import Interval, Principal, QuotePolicy, QuoteRequest, Role
 from bookiji_core.errors import DomainError
@@ -55,7 +56,9 @@ def _world() -> tuple[Storage, ManualClock, SequentialIds, dict[tuple[str, int],
             10.0,
             Interval.starting(SLOT_STARTS[slot], 60),
         )
-        quote = request_quote(request, storage.unit_of_work(), clock, ids, QuotePolicy()).quote
+        quote = request_quote(
+            request, storage.unit_of_work(), clock, ids, QuotePolicy(), GridMapProvider()
+        ).quote
         quotes[(customer, slot)] = quote.id
     return storage.unit_of_work, clock, ids, quotes
 

@@ -30,6 +30,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.simcity import Fault
 from bookiji_core import (
     Actor,
@@ -110,7 +111,12 @@ class PaymentMachine(RuleBasedStateMachine):
         start = world.now + timedelta(hours=2, minutes=61 * self.n)
         request = QuoteRequest(customer, "haircut", HERE, 10.0, Interval.starting(start, 60))
         quote = request_quote(
-            request, world.storage.unit_of_work(), world.clock, world.ids, QuotePolicy()
+            request,
+            world.storage.unit_of_work(),
+            world.clock,
+            world.ids,
+            QuotePolicy(),
+            GridMapProvider(),
         ).quote
         provider = quote.candidates[0].vendor_id
         body = {"quote_id": quote.id, "provider_id": provider, "payment_method": "pm_card_visa"}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
+from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.memory import InMemoryStorage, ManualClock, SequentialIds
 from bookiji_core import CustomerId, Interval, Location, Money, QuotePolicy, Vendor, VendorId
 
@@ -37,6 +38,7 @@ class World:
     clock: ManualClock
     ids: SequentialIds
     policy: QuotePolicy
+    maps: GridMapProvider = attrs.field(factory=GridMapProvider)
 
     def uow(self):  # type: ignore[no-untyped-def]
         return self.storage.unit_of_work()

@@ -34,7 +34,9 @@ def quote_for(world: World, customer: str = CUSTOMER, minutes_ahead: int = 120) 
         10.0,
         Interval.starting(NOW + timedelta(minutes=minutes_ahead), 60),
     )
-    return request_quote(request, world.uow(), world.clock, world.ids, world.policy).quote
+    return request_quote(
+        request, world.uow(), world.clock, world.ids, world.policy, world.maps
+    ).quote
 
 
 def command(

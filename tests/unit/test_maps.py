@@ -1,12 +1,24 @@
-"""Maps: an offline grid of named cells, and a primary provider with a reported fallback."""
+"""Maps: an offline grid of named cells, an HTTP map service, and a primary provider with a
+reported fallback and a cache of the primary's answers."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from bookiji_adapters.maps import FallbackMapProvider, GridMapProvider
-from bookiji_adapters.memory import InMemoryTelemetry
+from bookiji_adapters.maps import (
+    FallbackMapProvider,
+    GridMapProvider,
+    HttpMapProvider,
+    MapLookupFailed,
+    ZoneCache,
+)
+from bookiji_adapters.memory import InMemoryStorage, InMemoryTelemetry, ManualClock
+from bookiji_core.access import Principal, Role
+from bookiji_core.usecases.flags import set_flag
 from bookiji_core.values import Location
+from bookiji_entry.maps import FORCE_FALLBACK, StoredFlag
+from tests.unit.conftest import NOW
 
 DOWNTOWN = Location(49.2827, -123.1207)
 GASTOWN = Location(49.2840, -123.1090)
@@ -120,3 +132,129 @@ def test_when_both_providers_fail_the_error_is_raised_and_counted() -> None:
     with pytest.raises(TimeoutError):
         maps.zone_for(DOWNTOWN)
     assert telemetry.counts[("map", "fallback", "error")] == 1
+
+
+def test_a_primary_answer_is_cached_so_a_point_is_asked_once_per_ttl() -> None:
+    primary, telemetry, clock = _Primary(), InMemoryTelemetry(), _Clock()
+    cache = ZoneCache(ttl=3600, monotonic=clock)
+    maps = FallbackMapProvider(primary, GridMapProvider(), telemetry, cache=cache)
+
+    assert maps.zone_for(DOWNTOWN) == maps.zone_for(DOWNTOWN) == "Downtown Vancouver"
+    assert primary.calls == 1
+    assert telemetry.counts[("map", "primary", "ok")] == 1  # a cache hit reaches no provider
+    clock.now += 3601
+    maps.zone_for(DOWNTOWN)
+    assert primary.calls == 2
+
+
+def test_while_the_primary_rests_a_cached_zone_still_answers() -> None:
+    primary, telemetry = _Primary(), InMemoryTelemetry()
+    maps = FallbackMapProvider(primary, GridMapProvider(), telemetry)
+    maps.zone_for(DOWNTOWN)
+    primary.down = True
+
+    assert maps.zone_for(SYDNEY) == "grid S33.90 E151.20"  # not cached: the primary fails
+    assert maps.zone_for(DOWNTOWN) == "Downtown Vancouver"
+    assert primary.calls == 2
+
+
+def test_forcing_the_fallback_bypasses_the_cache_too() -> None:
+    primary, telemetry = _Primary(), InMemoryTelemetry()
+    forced = False
+    maps = FallbackMapProvider(primary, GridMapProvider(), telemetry, force_fallback=lambda: forced)
+    maps.zone_for(DOWNTOWN)
+    forced = True
+
+    assert maps.zone_for(DOWNTOWN) == "grid N49.25 W123.15"
+    assert primary.calls == 1
+    assert telemetry.counts[("map", "fallback", "ok")] == 1
+
+
+def test_without_a_primary_the_fallback_answers_and_is_what_the_metrics_name() -> None:
+    telemetry = InMemoryTelemetry()
+    maps = FallbackMapProvider(None, GridMapProvider(), telemetry, force_fallback=_refuse)
+
+    assert maps.zone_for(DOWNTOWN) == "grid N49.25 W123.15"
+    assert maps.check_health(DOWNTOWN) is True
+    assert telemetry.counts[("map", "fallback", "ok")] == 1
+    assert telemetry.map_health == {"fallback": True}
+    assert not maps.has_primary
+
+
+def _refuse() -> bool:
+    raise AssertionError("with no primary the flag need not be read")
+
+
+def test_the_zone_cache_forgets_its_oldest_answer_when_full() -> None:
+    cache = ZoneCache(max_entries=2)
+    cache.put(DOWNTOWN, "a")
+    cache.put(GASTOWN, "b")
+    cache.put(SYDNEY, "c")
+
+    assert (cache.get(DOWNTOWN), cache.get(GASTOWN), cache.get(SYDNEY)) == (None, "b", "c")
+
+
+def _service(handler: httpx.MockTransport) -> HttpMapProvider:
+    return HttpMapProvider("https://maps.example/api/", transport=handler)
+
+
+def test_the_http_provider_asks_for_the_point_rounded_to_about_100_m() -> None:
+    asked: list[httpx.URL] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        return httpx.Response(200, json={"zone": " Downtown "})
+
+    assert _service(httpx.MockTransport(answer)).zone_for(DOWNTOWN) == "Downtown"
+    assert str(asked[0]) == "https://maps.example/api/v1/zone?lat=49.283&lon=-123.121"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(500, json={"error": "boom"}),
+        httpx.Response(200, json={"zone": ""}),
+        httpx.Response(200, json={"zone": 12}),
+        httpx.Response(200, json=["Downtown"]),
+        httpx.Response(200, text="<html>gateway</html>"),
+    ],
+    ids=["status-500", "empty-zone", "zone-not-text", "not-an-object", "not-json"],
+)
+def test_an_http_answer_without_a_usable_zone_is_a_failure(response: httpx.Response) -> None:
+    provider = _service(httpx.MockTransport(lambda _request: response))
+
+    with pytest.raises((httpx.HTTPStatusError, MapLookupFailed)):
+        provider.zone_for(DOWNTOWN)
+
+
+def _set_force_fallback(storage: InMemoryStorage, on: bool) -> None:
+    admin = Principal(Role.ADMIN, "ops-1")
+    set_flag(FORCE_FALLBACK, on, admin, "incident-002", storage.unit_of_work(), ManualClock(NOW))
+
+
+def test_the_stored_flag_is_read_at_most_once_per_ttl_so_quotes_pay_no_read() -> None:
+    storage, clock = InMemoryStorage(), _Clock()
+    flag = StoredFlag(storage.unit_of_work, FORCE_FALLBACK, ttl=5, monotonic=clock)
+    assert flag() is False
+
+    _set_force_fallback(storage, True)
+    assert flag() is False  # within 5 s this process still has the value it read
+    clock.now += 5
+    assert flag() is True
+
+
+def test_when_the_flag_cannot_be_read_the_last_value_read_stands() -> None:
+    storage, clock = InMemoryStorage(), _Clock()
+    _set_force_fallback(storage, True)
+    reads = {"fail": False}
+
+    def unit_of_work():  # type: ignore[no-untyped-def]
+        if reads["fail"]:
+            raise ConnectionError("database unreachable")
+        return storage.unit_of_work()
+
+    flag = StoredFlag(unit_of_work, FORCE_FALLBACK, ttl=5, monotonic=clock)
+    assert flag() is True
+    reads["fail"] = True
+    clock.now += 5
+    assert flag() is True

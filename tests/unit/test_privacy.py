@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
+from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.memory import InMemoryStorage, ManualClock, SequentialIds
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_core import Customer, CustomerId, Interval, Location, QuotePolicy, QuoteRequest
@@ -91,7 +92,9 @@ class PrivacyWorld:
             radius_km=10,
             interval=Interval.starting(NOW + timedelta(hours=hours_ahead), 60),
         )
-        result = request_quote(request, self.uow(), self.clock, self.ids, QuotePolicy())
+        result = request_quote(
+            request, self.uow(), self.clock, self.ids, QuotePolicy(), GridMapProvider()
+        )
         quote = result.quote
         command = ConfirmBooking(
             alice(), quote.id, quote.candidates[0].vendor_id, "pm_card_visa", key, f"fp-{key}"

@@ -32,7 +32,9 @@ def test_candidates_exclude_low_ratings_far_vendors_and_other_services(world: Wo
         make_vendor(4, services=frozenset({"massage"})),
         make_vendor(5),
     )
-    quote = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy).quote
+    quote = request_quote(
+        ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps
+    ).quote
     assert [c.vendor_id for c in quote.candidates] == ["v1", "v5"]
 
 
@@ -41,13 +43,17 @@ def test_a_vendor_already_booked_or_closed_at_that_time_is_not_a_candidate(world
     with world.uow() as uow:  # v3 exists but has no open window
         uow.vendors.add(make_vendor(3))
         uow.commit()
-    quote = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy).quote
+    quote = request_quote(
+        ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps
+    ).quote
     assert {c.vendor_id for c in quote.candidates} == {"v1", "v2"}
 
 
 def test_ranking_keeps_the_top_five_by_weighted_score_deterministically(world: World) -> None:
     world.add_vendors(*(make_vendor(n) for n in range(1, 9)))
-    first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy).quote
+    first = request_quote(
+        ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps
+    ).quote
     assert len(first.candidates) == 5
     scores = [c.score for c in first.candidates]
     assert scores == sorted(scores, reverse=True)
@@ -60,7 +66,7 @@ def test_quote_price_is_the_median_of_the_top_three_and_eta_their_mean_plus_15(
 ) -> None:
     world.add_vendors(make_vendor(1), make_vendor(2), make_vendor(3), make_vendor(4))
     quote = request_quote(
-        ask(world, duration=90), world.uow(), world.clock, world.ids, world.policy
+        ask(world, duration=90), world.uow(), world.clock, world.ids, world.policy, world.maps
     ).quote
     # Hourly 4500, 5000, 5500 for 90 minutes -> 6750, 7500, 8250; median 7500.
     assert quote.price == Money("CAD", 7500)
@@ -79,37 +85,44 @@ def test_median_of_two_candidates_is_their_mean_rounded_half_up() -> None:
 
 def test_the_same_intent_reuses_the_live_quote_until_it_expires(world: World) -> None:
     world.add_vendors(make_vendor(1))
-    first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy)
+    first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps)
     nudged = ask(world, location=Location(HERE.latitude + 0.0001, HERE.longitude))
-    again = request_quote(nudged, world.uow(), world.clock, world.ids, world.policy)
+    again = request_quote(nudged, world.uow(), world.clock, world.ids, world.policy, world.maps)
     assert again.reused and again.quote.id == first.quote.id
     world.clock.advance(timedelta(minutes=15))
-    later = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy)
+    later = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps)
     assert not later.reused and later.quote.id != first.quote.id
 
 
 def test_another_customer_with_the_same_intent_gets_their_own_quote(world: World) -> None:
     world.add_vendors(make_vendor(1))
-    first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy)
+    first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps)
     other = request_quote(
-        ask(world, customer_id="c2"), world.uow(), world.clock, world.ids, world.policy
+        ask(world, customer_id="c2"), world.uow(), world.clock, world.ids, world.policy, world.maps
     )
     assert other.quote.id != first.quote.id
 
 
 def test_no_free_vendor_is_a_clear_refusal(world: World) -> None:
     with pytest.raises(NoProvidersAvailable):
-        request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy)
+        request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps)
 
 
 def test_a_time_in_the_past_or_a_silly_radius_is_refused(world: World) -> None:
     world.add_vendors(make_vendor(1))
     with pytest.raises(TimeInPast):
         request_quote(
-            ask(world, minutes_ahead=-5), world.uow(), world.clock, world.ids, world.policy
+            ask(world, minutes_ahead=-5),
+            world.uow(),
+            world.clock,
+            world.ids,
+            world.policy,
+            world.maps,
         )
     with pytest.raises(InvalidInput):
-        request_quote(ask(world, radius_km=0.0), world.uow(), world.clock, world.ids, world.policy)
+        request_quote(
+            ask(world, radius_km=0.0), world.uow(), world.clock, world.ids, world.policy, world.maps
+        )
     with pytest.raises(InvalidInput):
         request_quote(
             ask(world, service_type="drop table;"),
@@ -126,12 +139,54 @@ def test_a_live_quote_is_not_reused_once_one_of_its_candidates_was_booked(world:
     from bookiji_core.usecases import ConfirmBooking, confirm_booking
 
     world.add_vendors(make_vendor(1), make_vendor(2))
-    first = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy).quote
+    first = request_quote(
+        ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps
+    ).quote
     body = {"quote_id": first.id, "provider_id": "v1"}
     cmd = ConfirmBooking(
         Principal(Role.CUSTOMER, CUSTOMER), first.id, "v1", "pm_card_visa", "k", fingerprint(body)
     )
     confirm_booking(cmd, world.uow(), world.clock, world.ids)
-    again = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy)
+    again = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps)
     assert not again.reused
     assert [c.vendor_id for c in again.quote.candidates] == ["v2"]
+
+
+class _NamedAreas:
+    """A map provider that names an area by the point's latitude and counts its lookups."""
+
+    def __init__(self) -> None:
+        self.lookups = 0
+
+    def zone_for(self, location: Location) -> str:
+        self.lookups += 1
+        return f"Area {location.latitude:.2f}"
+
+
+def test_a_candidate_is_shown_in_the_map_providers_zone_not_the_catalogue_label(
+    world: World,
+) -> None:
+    world.add_vendors(make_vendor(1), make_vendor(2))
+    maps = _NamedAreas()
+
+    quote = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, maps).quote
+
+    assert {c.vendor_id: c.zone for c in quote.candidates} == {
+        "v1": "Area 49.29",
+        "v2": "Area 49.30",
+    }
+    with world.uow() as uow:  # the stored quote keeps the zones it showed
+        assert uow.quotes.get(quote.id).candidates == quote.candidates  # type: ignore[union-attr]
+
+
+def test_only_the_candidates_kept_are_looked_up_and_a_reused_quote_asks_nothing(
+    world: World,
+) -> None:
+    world.add_vendors(*(make_vendor(n) for n in range(1, 9)))
+    maps = _NamedAreas()
+
+    request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, maps)
+    again = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, maps)
+
+    assert again.reused
+    assert maps.lookups == world.policy.max_candidates

@@ -41,7 +41,7 @@ from bookiji_adapters.simcity.population import (
 from bookiji_adapters.simcity.traffic import Session, Traffic
 from bookiji_adapters.simcity.world import Actions
 from bookiji_core.errors import Forbidden, InvalidInput
-from bookiji_core.ports import Clock, Ids, PaymentGateway, UnitOfWorkFactory
+from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy, QuoteRequest
 from bookiji_core.values import Interval, VendorId
 
@@ -166,12 +166,13 @@ class SimCityDaemon:
         policy: QuotePolicy,
         confirm_within: timedelta,
         gateway: PaymentGateway,
+        maps: MapProvider,
         production: bool = False,
         allow_in_production: bool = False,
         seed: int | None = None,
     ) -> None:
         self._actions = Actions(
-            uow=uow, clock=clock, ids=ids, policy=policy, confirm_within=confirm_within
+            uow=uow, clock=clock, ids=ids, policy=policy, confirm_within=confirm_within, maps=maps
         )
         self._clock = clock
         self._gateway = gateway

@@ -146,6 +146,7 @@ class Simulation:
             ids=w.ids,
             policy=w.policy,
             confirm_within=plan.confirm_within,
+            maps=w.maps,
         )
         self.endpoint = WebhookEndpoint(
             uow=uow,

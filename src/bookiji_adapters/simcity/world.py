@@ -27,7 +27,14 @@ from bookiji_core.access import Principal, Role
 from bookiji_core.booking import Booking
 from bookiji_core.errors import DomainError
 from bookiji_core.idempotency import fingerprint
-from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
+from bookiji_core.ports import (
+    Clock,
+    Ids,
+    MapProvider,
+    PaymentGateway,
+    Telemetry,
+    UnitOfWorkFactory,
+)
 from bookiji_core.quoting import QuotePolicy, QuoteRequest
 from bookiji_core.usecases import (
     ConfirmBooking,
@@ -63,6 +70,7 @@ class Wiring:
     gateway: SimCityPaymentGateway
     telemetry: Telemetry
     webhook_secret: str
+    maps: MapProvider
     close: Callable[[], None] = lambda: None
 
 
@@ -109,15 +117,17 @@ class Actions:
         ids: Ids,
         policy: QuotePolicy,
         confirm_within: timedelta,
+        maps: MapProvider,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.ids = ids
         self.policy = policy
         self.confirm_within = confirm_within
+        self.maps = maps
 
     def quote(self, request: QuoteRequest) -> QuoteResult:
-        return request_quote(request, self.uow(), self.clock, self.ids, self.policy)
+        return request_quote(request, self.uow(), self.clock, self.ids, self.policy, self.maps)
 
     def confirm(
         self, customer_id: CustomerId, quote_id: str, provider_id: str, method: str, key: str

@@ -6,9 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from bookiji_core.catalogue import Vendor
 from bookiji_core.errors import InvalidInput, NoProvidersAvailable, TimeInPast
-from bookiji_core.ports import Clock, Ids, UnitOfWork
-from bookiji_core.quoting import Quote, QuotePolicy, QuoteRequest, price_and_eta, rank_candidates
+from bookiji_core.ports import Clock, Ids, MapProvider, UnitOfWork
+from bookiji_core.quoting import (
+    Candidate,
+    Quote,
+    QuotePolicy,
+    QuoteRequest,
+    price_and_eta,
+    rank_candidates,
+)
 from bookiji_core.values import Interval, QuoteId
 
 
@@ -32,8 +40,22 @@ def _still_open(uow: UnitOfWork, quote: Quote) -> bool:
     return not any(busy.values())
 
 
+def _public_zones(
+    candidates: list[Candidate], vendors: list[Vendor], maps: MapProvider
+) -> list[Candidate]:
+    """The zone a customer sees is the map provider's name for the vendor's area, never its
+    address. Only the candidates kept (at most `max_candidates`) are looked up."""
+    where = {v.id: v.location for v in vendors}
+    return [attrs.evolve(c, zone=maps.zone_for(where[c.vendor_id])) for c in candidates]
+
+
 def request_quote(
-    request: QuoteRequest, uow: UnitOfWork, clock: Clock, ids: Ids, policy: QuotePolicy
+    request: QuoteRequest,
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: Ids,
+    policy: QuotePolicy,
+    maps: MapProvider,
 ) -> QuoteResult:
     request.validate(policy)
     now = clock.now()
@@ -63,6 +85,7 @@ def request_quote(
                 f"no {request.service_type} provider rated {policy.min_rating:g}+ is free within "
                 f"{request.radius_km:g} km at that time"
             )
+        candidates = _public_zones(candidates, nearby, maps)
         price, eta = price_and_eta(candidates)
         quote = Quote(
             id=QuoteId(ids.new("q")),

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     with context.services() as services:
         request = inputs.quote_request(body, login(services, args.token))
         result = request_quote(
-            request, services.uow(), services.clock, services.ids, services.policy
+            request, services.uow(), services.clock, services.ids, services.policy, services.maps
         )
     if args.json:
         print_json(render.quote(result))

@@ -17,7 +17,9 @@ from bookiji_entry.http._io import Call, endpoint, principal
 def post_quote(services: Services, call: Call) -> Response:
     caller = principal(call, services)  # 401 before anything is read from the body
     request = inputs.quote_request(call.json(), caller)
-    result = request_quote(request, services.uow(), services.clock, services.ids, services.policy)
+    result = request_quote(
+        request, services.uow(), services.clock, services.ids, services.policy, services.maps
+    )
     return JSONResponse(render.quote(result), status_code=200 if result.reused else 201)
 
 

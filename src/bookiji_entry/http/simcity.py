@@ -34,6 +34,7 @@ def daemon_for(services: Services) -> SimCityDaemon:
         policy=services.policy,
         confirm_within=cfg.confirm_within,
         gateway=services.gateway,
+        maps=services.maps,
         production=cfg.profile is Profile.PRODUCTION,
         allow_in_production=cfg.simcity_allow_in_production,
     )
