@@ -76,6 +76,7 @@ def run_wiring(
         gateway=provider,
         telemetry=services.telemetry,
         webhook_secret=webhook_secret(config),
+        maps=services.maps,
         close=close,
     )
 
