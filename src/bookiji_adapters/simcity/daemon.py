@@ -187,8 +187,9 @@ class SimCityDaemon:
         self._population: Population | None = None
         self._scheduler = _WallScheduler(clock)
         self.counts: Counter[str] = Counter()
-        self._traffic = Traffic(self._actions, self._scheduler, self._note, self._reply_after)
-        self._traffic.counts = self.counts
+        self._traffic = Traffic(
+            self._actions, self._scheduler, self._note, self._reply_after, self.counts
+        )
 
     # -- the control surface (HTTP and bkctl) ------------------------------------------------
 
