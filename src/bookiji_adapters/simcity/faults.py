@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -177,7 +177,7 @@ def crashing(
     factory: UnitOfWorkFactory, plan: CrashPlan, pause: Callable[[], None], depth: TransactionDepth
 ) -> UnitOfWorkFactory:
     def make() -> UnitOfWork:
-        wrapped: Any = CrashingUnitOfWork(factory(), plan, pause, depth)
-        return wrapped  # satisfies the UnitOfWork port by delegation
+        # It satisfies the UnitOfWork port by delegation (__getattr__), which mypy cannot see.
+        return cast(UnitOfWork, CrashingUnitOfWork(factory(), plan, pause, depth))
 
     return make

@@ -42,13 +42,14 @@ def fuzz_plan(plan: Plan) -> None:
         for _ in range(rng.randint(1, 3))
     ]
     customers = [plan.customer() for _ in range(rng.randint(2, 5))]
+    picks: list[str | int] = [0, 1, *vendors]  # a rank among the candidates, or a vendor
     for _ in range(rng.randint(2, 8)):
         cancel = rng.choice([None, None, 0.0, 0.25, 1.0, 5.0, plan.confirm_within.total_seconds()])
         plan.session(
             rng.choice(INSTANTS),
             rng.choice(customers),
             slot=rng.choice([0, 0, 1]),
-            pick=rng.choice([0, 1, *vendors]),
+            pick=rng.choice(picks),
             cancel_after=cancel,
             double_submit=rng.random() < 0.15,
             method="pm_card_chargeDeclined" if rng.random() < 0.1 else "pm_card_visa",

@@ -42,7 +42,7 @@ def ensure_loopback(url: str, *, allow_remote: bool) -> None:
     if allow_remote:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except OSError as error:
         raise LoadRefused(f"cannot resolve {host}: {error}") from None
     if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):

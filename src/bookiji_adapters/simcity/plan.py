@@ -90,7 +90,10 @@ class Plan:
         slot: int = 0,
         minutes: int = 60,
         service: str = "sim-haircut",
-        **changes: object,
+        pick: str | int = 0,
+        cancel_after: float | None = None,
+        double_submit: bool = False,
+        method: str = "pm_card_visa",
     ) -> Session:
         """`customer` quotes at `at` seconds for the `slot`-th hour after FIRST_SLOT."""
         start = FIRST_SLOT + timedelta(hours=slot)
@@ -101,7 +104,7 @@ class Plan:
             radius_km=50.0,
             interval=Interval.starting(start, minutes),
         )
-        made = attrs.evolve(Session(customer, request), **changes)  # type: ignore[misc]
+        made = Session(customer, request, method, pick, cancel_after, double_submit)
         self.sessions.append((at, made))
         return made
 

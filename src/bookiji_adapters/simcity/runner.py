@@ -382,10 +382,10 @@ class Simulation:
             return True
         if dead and self._drains < RUNBOOK_DRAINS:
             self._drains += 1
-            uow = self.wiring.uow
-            set_paused(uow(), self.clock, True)
-            drained = drain_dlq(uow(), self.clock)
-            set_paused(uow(), self.clock, False)
+            make = self.wiring.uow
+            set_paused(make(), self.clock, True)
+            drained = drain_dlq(make(), self.clock)
+            set_paused(make(), self.clock, False)
             self.log.add(
                 "operator",
                 f"runbook Incident-001: paused, drained {len(drained)} from the DLQ, resumed",

@@ -51,11 +51,15 @@ def run_wiring(
     folder = tempfile.mkdtemp(prefix="simcity-") if storage == "sqlite" else None
     url = f"sqlite:///{folder}/simcity.db" if folder else MEMORY_URL
     config = Settings(profile=Profile.SIMCITY, database_url=url, confirm_within=confirm_within)
+
+    def sleep(seconds: float) -> None:  # a slow answer takes virtual time
+        clock.advance(timedelta(seconds=seconds))
+
     provider = SimCityPaymentGateway(
         clock=clock,
         rng=random.Random(f"simcity:{seed}:provider"),
         webhook_secret=webhook_secret(config),
-        sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)),
+        sleep=sleep,
     )
     services = bootstrap(
         config, clock=clock, ids=SequentialIds(), telemetry=InMemoryTelemetry(), gateway=provider
