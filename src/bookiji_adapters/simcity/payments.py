@@ -1,5 +1,5 @@
-"""SimCity's payment provider: Stripe's PaymentIntent and idempotency semantics, in memory,
-with faults on demand and Stripe-signed webhooks.
+"""SimCity's payment provider: Stripe's PaymentIntent and idempotency semantics, with faults
+on demand and Stripe-signed webhooks.
 
 Behaves as Stripe documents it:
 - a manual-capture PaymentIntent confirmed at creation is `requires_capture`; capture makes it
@@ -13,6 +13,11 @@ Every effect (a state change at the provider) is recorded in `effects` with the 
 key that caused it, so a test can assert one effect per key. All randomness comes from the
 `random.Random` passed in and all time from the clock passed in: the same seed replays the
 same run.
+
+What the provider knows (intents, keys, effects, pending webhooks) lives in a `ProviderState`
+(`state.py`): this process's memory by default, or the project's database
+(`SqlAlchemyProviderState`), where every gateway on that database, in any process, is one
+provider and a restart forgets nothing. Faults, rates, sinks and `delivered` stay per gateway.
 
 Fault injection (for tests and the SimCity daemon):
 - `FaultRates`: probabilities per call (502 before the effect, timeout after the effect,
@@ -28,15 +33,27 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import hashlib
 import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
 import attrs
 
+from bookiji_adapters.simcity.state import (
+    Effect,
+    InMemoryProviderState,
+    PendingWebhook,
+    ProviderRecords,
+    ProviderState,
+    SavedOutcome,
+    SavedResult,
+    StoredIntent,
+)
 from bookiji_adapters.stripe.webhooks import signature_header
 from bookiji_core.errors import PermanentPaymentError, RetryablePaymentError
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
@@ -74,58 +91,12 @@ class FaultRates:
     webhook_reorder: float = 0.0
 
 
-@attrs.frozen
-class Effect:
-    """One state change at the provider, and the idempotency key that asked for it."""
-
-    seq: int
-    idempotency_key: str
-    operation: str
-    intent_id: str
-    amount: int
-    at: datetime
-
-
-@attrs.frozen
-class PendingWebhook:
-    event_id: str
-    type: str
-    payload: bytes
-    due_at: datetime
-
-
-@attrs.define
-class _Intent:
-    id: str
-    booking_id: str
-    amount: Money
-    payment_method: str
-    status: IntentStatus
-    created: datetime
-    amount_captured: int = 0
-    amount_refunded: int = 0
-
-    def view(self) -> IntentView:
-        return IntentView(
-            id=self.id,
-            booking_id=BookingId(self.booking_id),
-            status=self.status,
-            amount=self.amount,
-            amount_captured=self.amount_captured,
-            amount_refunded=self.amount_refunded,
-        )
-
-
-@attrs.frozen
-class _Saved:
-    operation: str
-    params: tuple[object, ...]
-    result: IntentView | RefundView | PermanentPaymentError
-    at: datetime
+__all__ = ["Effect", "Fault", "FaultRates", "PendingWebhook", "SimCityPaymentGateway"]
 
 
 class SimCityPaymentGateway:
-    """Implements the PaymentGateway port. Thread-safe; one lock serialises calls."""
+    """Implements the PaymentGateway port. Thread-safe: each call is one transaction on the
+    state, which serialises calls across threads (and, in the database, across processes)."""
 
     def __init__(
         self,
@@ -136,23 +107,39 @@ class SimCityPaymentGateway:
         rates: FaultRates | None = None,
         sleep: Callable[[float], None] | None = None,
         id_prefix: str = "sim",
+        state: ProviderState | None = None,
     ) -> None:
         self.clock = clock
         self.rng = rng
         self.webhook_secret = webhook_secret
         self.rates = rates or FaultRates()
-        self.effects: list[Effect] = []
-        self.pending: list[PendingWebhook] = []
+        self.state: ProviderState = state or InMemoryProviderState()
         self.delivered: list[PendingWebhook] = []
         self.failed_deliveries = 0
         self._sleep = sleep or (lambda _seconds: None)
         self._prefix = id_prefix
-        self._intents: dict[str, _Intent] = {}
-        self._saved: dict[str, _Saved] = {}
         self._scripted: list[tuple[Fault, str | None]] = []
         self._sinks: list[WebhookSink] = []
-        self._counter = 0
+        # Guards this gateway's own faults and draws; the state's transaction guards the rest.
         self._lock = threading.RLock()
+
+    @contextmanager
+    def _records(self) -> Iterator[ProviderRecords]:
+        with self._lock, self.state.transaction() as records:
+            yield records
+
+    @property
+    def effects(self) -> list[Effect]:
+        """Every effect, in order: the live list in memory, a copy from a database state."""
+        with self._records() as records:
+            return records.effects()
+
+    @property
+    def pending(self) -> list[PendingWebhook]:
+        """The webhooks not yet handed over: the live list in memory, a copy from a database
+        state (deliver them with `deliver` or `deliver_due` there)."""
+        with self._records() as records:
+            return records.pending()
 
     # -- fault injection and inspection -------------------------------------------------
 
@@ -165,34 +152,33 @@ class SimCityPaymentGateway:
         self._sinks.append(sink)
 
     def effects_per_key(self) -> Counter[str]:
-        with self._lock:
-            return Counter(e.idempotency_key for e in self.effects)
+        with self._records() as records:
+            return Counter(e.idempotency_key for e in records.effects())
 
     def all_intents(self) -> list[IntentView]:
-        with self._lock:
-            return [i.view() for i in self._intents.values()]
+        with self._records() as records:
+            return [i.view() for i in records.intents()]
 
     def deliver(self, index: int = 0, *, keep: bool = False) -> PendingWebhook:
         """Hand pending webhook `index` to the sinks now, signed with the current time; with
         `keep` it stays pending too, to be delivered again (a duplicate)."""
-        with self._lock:
-            event = self.pending[index] if keep else self.pending.pop(index)
+        with self._records() as records:
+            event = records.pending()[index] if keep else records.take_pending(index)
         self._send(event)
         return event
 
     def deliver_due(self) -> int:
         """Deliver every pending webhook that is due, with the rates' duplicates and
         reordering (lateness is drawn when the event is emitted). Returns the deliveries."""
-        with self._lock:
+        with self._records() as records:
             now = self.clock.now()
-            due = [e for e in self.pending if e.due_at <= now]
-            self.pending = [e for e in self.pending if e.due_at > now]
+            due = records.take_due(now)
             if len(due) > 1 and self.rng.random() < self.rates.webhook_reorder:
                 self.rng.shuffle(due)
             for event in due:
                 if self.rng.random() < self.rates.webhook_duplicate:
                     again = now + timedelta(seconds=self.rng.uniform(0, 5))
-                    self.pending.append(attrs.evolve(event, due_at=again))
+                    records.add_pending(attrs.evolve(event, due_at=again))
         for event in due:
             with contextlib.suppress(Exception):  # requeued by _send; the others still go
                 self._send(event)
@@ -207,10 +193,10 @@ class SimCityPaymentGateway:
                 sink(event.payload, header)
             except Exception:
                 # As Stripe does, a delivery the endpoint failed is tried again later.
-                with self._lock:
+                with self._records() as records:
                     self.failed_deliveries += 1
                     later = self.clock.now() + RETRY_FAILED_DELIVERY
-                    self.pending.append(attrs.evolve(event, due_at=later))
+                    records.add_pending(attrs.evolve(event, due_at=later))
                 raise
 
     # -- the PaymentGateway port ----------------------------------------------------------
@@ -220,21 +206,19 @@ class SimCityPaymentGateway:
     ) -> IntentView:
         params = (amount.amount, amount.currency, payment_method, str(booking_id))
 
-        def effect() -> IntentView:
+        def effect(records: ProviderRecords) -> IntentView:
             if payment_method in DECLINING_METHODS or not payment_method.startswith("pm_"):
                 raise PermanentPaymentError("card_declined: your card was declined")
-            self._counter += 1
-            intent = _Intent(
-                id=f"pi_{self._prefix}_{self._counter:06d}",
+            intent = StoredIntent(
+                id=f"pi_{self._prefix}_{records.intent_count() + 1:06d}",
                 booking_id=str(booking_id),
                 amount=amount,
-                payment_method=payment_method,
                 status=IntentStatus.REQUIRES_CAPTURE,
                 created=self.clock.now(),
             )
-            self._intents[intent.id] = intent
-            self._record(idempotency_key, "place_hold", intent, amount.amount)
-            self._emit("payment_intent.amount_capturable_updated", intent)
+            records.put_intent(intent)
+            self._record(records, idempotency_key, "place_hold", intent, amount.amount)
+            self._emit(records, "payment_intent.amount_capturable_updated", intent)
             return intent.view()
 
         result = self._mutate("place_hold", idempotency_key, params, effect)
@@ -242,12 +226,13 @@ class SimCityPaymentGateway:
         return result
 
     def capture(self, intent_id: str, idempotency_key: str) -> IntentView:
-        def effect() -> IntentView:
-            intent = self._expect(intent_id, IntentStatus.REQUIRES_CAPTURE, "capture")
+        def effect(records: ProviderRecords) -> IntentView:
+            intent = self._expect(records, intent_id, IntentStatus.REQUIRES_CAPTURE, "capture")
             intent.status = IntentStatus.SUCCEEDED
             intent.amount_captured = intent.amount.amount
-            self._record(idempotency_key, "capture", intent, intent.amount_captured)
-            self._emit("payment_intent.succeeded", intent)
+            records.put_intent(intent)
+            self._record(records, idempotency_key, "capture", intent, intent.amount_captured)
+            self._emit(records, "payment_intent.succeeded", intent)
             return intent.view()
 
         result = self._mutate("capture", idempotency_key, (intent_id,), effect)
@@ -255,11 +240,12 @@ class SimCityPaymentGateway:
         return result
 
     def cancel(self, intent_id: str, idempotency_key: str) -> IntentView:
-        def effect() -> IntentView:
-            intent = self._expect(intent_id, IntentStatus.REQUIRES_CAPTURE, "cancel")
+        def effect(records: ProviderRecords) -> IntentView:
+            intent = self._expect(records, intent_id, IntentStatus.REQUIRES_CAPTURE, "cancel")
             intent.status = IntentStatus.CANCELED
-            self._record(idempotency_key, "cancel", intent, intent.amount.amount)
-            self._emit("payment_intent.canceled", intent)
+            records.put_intent(intent)
+            self._record(records, idempotency_key, "cancel", intent, intent.amount.amount)
+            self._emit(records, "payment_intent.canceled", intent)
             return intent.view()
 
         result = self._mutate("cancel", idempotency_key, (intent_id,), effect)
@@ -269,8 +255,8 @@ class SimCityPaymentGateway:
     def refund(self, intent_id: str, amount: Money, idempotency_key: str) -> RefundView:
         params = (intent_id, amount.amount, amount.currency)
 
-        def effect() -> RefundView:
-            intent = self._expect(intent_id, IntentStatus.SUCCEEDED, "refund")
+        def effect(records: ProviderRecords) -> RefundView:
+            intent = self._expect(records, intent_id, IntentStatus.SUCCEEDED, "refund")
             if (
                 amount.amount <= 0
                 or amount.amount > intent.amount_captured - intent.amount_refunded
@@ -279,10 +265,11 @@ class SimCityPaymentGateway:
                     f"charge_already_refunded: {intent_id} has less than {amount} to refund"
                 )
             intent.amount_refunded += amount.amount
-            self._record(idempotency_key, "refund", intent, amount.amount)
-            self._emit("charge.refunded", intent)
+            records.put_intent(intent)
+            self._record(records, idempotency_key, "refund", intent, amount.amount)
+            self._emit(records, "charge.refunded", intent)
             return RefundView(
-                f"re_{self._prefix}_{len(self.effects):06d}", intent_id, amount, "succeeded"
+                f"re_{self._prefix}_{records.effect_count():06d}", intent_id, amount, "succeeded"
             )
 
         result = self._mutate("refund", idempotency_key, params, effect)
@@ -290,17 +277,17 @@ class SimCityPaymentGateway:
         return result
 
     def retrieve(self, intent_id: str) -> IntentView:
-        with self._lock:
+        with self._records() as records:
             self._fault_before("retrieve")
-            intent = self._intents.get(intent_id)
+            intent = records.intent(intent_id)
             if intent is None:
                 raise PermanentPaymentError(f"resource_missing: no such payment_intent {intent_id}")
             return intent.view()
 
     def intents_for_booking(self, booking_id: BookingId) -> list[IntentView]:
-        with self._lock:
+        with self._records() as records:
             self._fault_before("intents_for_booking")
-            found = [i for i in self._intents.values() if i.booking_id == booking_id]
+            found = records.intents(str(booking_id))
             return [i.view() for i in sorted(found, key=lambda i: (i.created, i.id))]
 
     # -- internals ------------------------------------------------------------------------
@@ -310,24 +297,26 @@ class SimCityPaymentGateway:
         operation: str,
         key: str,
         params: tuple[object, ...],
-        effect: Callable[[], IntentView | RefundView],
+        effect: Callable[[ProviderRecords], IntentView | RefundView],
     ) -> IntentView | RefundView:
-        with self._lock:
+        # Compared by fingerprint: a saved request keeps no card reference.
+        fingerprint = hashlib.sha256(json.dumps(params).encode()).hexdigest()
+        with self._records() as records:
             fault = self._fault_before(operation)
             now = self.clock.now()
-            saved = self._saved.get(key)
+            saved = records.saved(key)
             if saved is not None and now - saved.at < KEY_TTL:
-                if (saved.operation, saved.params) != (operation, params):
+                if (saved.operation, saved.fingerprint) != (operation, fingerprint):
                     raise PermanentPaymentError(
                         f"idempotency_error: key {key} was used with other parameters"
                     )
-                result: IntentView | RefundView | PermanentPaymentError = saved.result
+                result: SavedOutcome = saved.result
             else:
                 try:
-                    result = effect()
+                    result = effect(records)
                 except PermanentPaymentError as refusal:
                     result = refusal
-                self._saved[key] = _Saved(operation, params, result, now)
+                records.save(key, SavedResult(operation, fingerprint, result, now))
         self._fault_after(fault)
         if isinstance(result, PermanentPaymentError):
             raise result
@@ -371,8 +360,10 @@ class SimCityPaymentGateway:
                     f"{self.rates.timeout_seconds:g} s timeout"
                 )
 
-    def _expect(self, intent_id: str, status: IntentStatus, operation: str) -> _Intent:
-        intent = self._intents.get(intent_id)
+    def _expect(
+        self, records: ProviderRecords, intent_id: str, status: IntentStatus, operation: str
+    ) -> StoredIntent:
+        intent = records.intent(intent_id)
         if intent is None:
             raise PermanentPaymentError(f"resource_missing: no such payment_intent {intent_id}")
         if intent.status is not status:
@@ -382,14 +373,15 @@ class SimCityPaymentGateway:
             )
         return intent
 
-    def _record(self, key: str, operation: str, intent: _Intent, amount: int) -> None:
-        self.effects.append(
-            Effect(len(self.effects) + 1, key, operation, intent.id, amount, self.clock.now())
-        )
+    def _record(
+        self, records: ProviderRecords, key: str, operation: str, intent: StoredIntent, amount: int
+    ) -> None:
+        seq = records.effect_count() + 1
+        records.add_effect(Effect(seq, key, operation, intent.id, amount, self.clock.now()))
 
-    def _emit(self, event_type: str, intent: _Intent) -> None:
+    def _emit(self, records: ProviderRecords, event_type: str, intent: StoredIntent) -> None:
         now = self.clock.now()
-        event_id = f"evt_{self._prefix}_{len(self.effects):06d}"
+        event_id = f"evt_{self._prefix}_{records.effect_count():06d}"
         intent_json = {
             "id": intent.id,
             "object": "payment_intent",
@@ -422,7 +414,7 @@ class SimCityPaymentGateway:
         if self.rng.random() < self.rates.webhook_late:
             due = now + timedelta(seconds=self.rng.uniform(1, self.rates.webhook_late_seconds))
         payload = json.dumps(body, sort_keys=True).encode()
-        self.pending.append(PendingWebhook(event_id, event_type, payload, due))
+        records.add_pending(PendingWebhook(event_id, event_type, payload, due))
 
     def _unix_now(self) -> int:
         return int(self.clock.now().timestamp())
