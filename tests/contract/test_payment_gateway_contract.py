@@ -1,6 +1,7 @@
-"""One PaymentGateway contract, run against the SimCity gateway and against
-StripePaymentGateway talking real HTTP to a localstripe server started by the tests; then
-the outbox relay driving a booking's fee through each of them.
+"""One PaymentGateway contract, run against the SimCity gateway (its state in memory, and in
+SQLite and PostgreSQL as the local profile keeps it) and against StripePaymentGateway talking
+real HTTP to a localstripe server started by the tests; then the outbox relay driving a
+booking's fee through each of them.
 
 localstripe ignores Idempotency-Key and does not refuse calls in the wrong state; the tests of
 those promises are strict expected failures against it (they start failing, loudly, if
@@ -25,6 +26,9 @@ import stripe
 
 from bookiji_adapters.memory import ManualClock
 from bookiji_adapters.simcity import Fault, SimCityPaymentGateway
+from bookiji_adapters.simcity.state import ProviderState
+from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
+from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
 from bookiji_adapters.stripe import StripePaymentGateway
 from bookiji_core import Actor, ActorType, BookingState, PaymentStatus
 from bookiji_core.errors import PermanentPaymentError, RetryablePaymentError
@@ -117,16 +121,14 @@ def _localstripe_card(url: str, number: str) -> str:
     return client.v1.payment_methods.create({"type": "card", "card": card}).id
 
 
-def _simcity() -> GatewayUnderTest:
-    gateway = SimCityPaymentGateway(clock=ManualClock(), rng=random.Random(7))
+def _simcity(name: str = "simcity", state: ProviderState | None = None) -> GatewayUnderTest:
+    gateway = SimCityPaymentGateway(clock=ManualClock(), rng=random.Random(7), state=state)
 
     def broken() -> PaymentGateway:
         gateway.inject(Fault.GATEWAY_502)
         return gateway
 
-    return GatewayUnderTest(
-        "simcity", gateway, "pm_card_visa", "pm_card_chargeDeclined", broken, True
-    )
+    return GatewayUnderTest(name, gateway, "pm_card_visa", "pm_card_chargeDeclined", broken, True)
 
 
 def _stripe(url: str) -> GatewayUnderTest:
@@ -144,10 +146,21 @@ def _stripe(url: str) -> GatewayUnderTest:
     )
 
 
-@pytest.fixture(params=["simcity", "stripe-localstripe"])
+@pytest.fixture(
+    params=[
+        "simcity",
+        "simcity-sqlite",
+        pytest.param("simcity-postgres", marks=pytest.mark.postgres),
+        "stripe-localstripe",
+    ]
+)
 def under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
     if request.param == "simcity":
         return _simcity()
+    if request.param.startswith("simcity-"):
+        database = request.param.removeprefix("simcity-")
+        storage: SqlAlchemyStorage = request.getfixturevalue(f"{database}_storage")
+        return _simcity(request.param, SqlAlchemyProviderState(storage.engine))
     return _stripe(request.getfixturevalue("localstripe_url"))
 
 

@@ -1,0 +1,245 @@
+"""SqlAlchemyProviderState: SimCity's payment provider kept in the project's database.
+
+Every gateway over one database, in any process, is one provider: its intents, idempotency
+keys, effect log and pending webhooks are rows (tables `simcity_*`, revision 0005), and a
+restart forgets nothing. Each call is one transaction holding the database's write lock
+(SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-level advisory lock), so calls are
+serialised across processes as the in-memory state serialises threads: one key, one effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from bookiji_adapters.simcity.state import (
+    Effect,
+    PendingWebhook,
+    SavedOutcome,
+    SavedResult,
+    StoredIntent,
+)
+from bookiji_adapters.sqlalchemy.engine import create_storage_engine
+from bookiji_adapters.sqlalchemy.tables import (
+    simcity_effects,
+    simcity_idempotency_keys,
+    simcity_intents,
+    simcity_webhooks,
+)
+from bookiji_core.errors import ConcurrentUpdate, PermanentPaymentError, RetryablePaymentError
+from bookiji_core.payments import IntentStatus, IntentView, RefundView
+from bookiji_core.values import BookingId, Money
+
+_PG_LOCK = "SELECT pg_advisory_xact_lock(hashtext('bookiji.simcity.provider'))"
+
+
+class SqlAlchemyProviderState:
+    """Implements simcity's ProviderState. Connects lazily; `dispose()` closes its pool."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def for_url(cls, url: str) -> SqlAlchemyProviderState:
+        return cls(create_storage_engine(url))
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqlRecords]:
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text(_PG_LOCK))
+                yield _SqlRecords(conn)
+        except (SQLAlchemyError, ConcurrentUpdate) as error:
+            # As a provider that cannot answer: the caller retries with the same key.
+            raise RetryablePaymentError(
+                f"the simulated provider's records are unavailable (is the database migrated? "
+                f"bkctl db upgrade): {error}"
+            ) from error
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class _SqlRecords:
+    """Implements simcity's ProviderRecords on one connection, inside its transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def intent(self, intent_id: str) -> StoredIntent | None:
+        row = self._conn.execute(
+            select(simcity_intents).where(simcity_intents.c.id == intent_id)
+        ).first()
+        return None if row is None else _intent(row)
+
+    def intents(self, booking_id: str | None = None) -> list[StoredIntent]:
+        query = select(simcity_intents).order_by(simcity_intents.c.number)
+        if booking_id is not None:
+            query = query.where(simcity_intents.c.booking_id == booking_id)
+        return [_intent(row) for row in self._conn.execute(query)]
+
+    def intent_count(self) -> int:
+        return self._scalar(select(func.coalesce(func.max(simcity_intents.c.number), 0)))
+
+    def put_intent(self, intent: StoredIntent) -> None:
+        values = {
+            "booking_id": intent.booking_id,
+            "amount": intent.amount.amount,
+            "currency": intent.amount.currency,
+            "status": str(intent.status),
+            "amount_captured": intent.amount_captured,
+            "amount_refunded": intent.amount_refunded,
+            "created_at": intent.created,
+        }
+        changed = self._conn.execute(
+            update(simcity_intents).where(simcity_intents.c.id == intent.id).values(values)
+        )
+        if changed.rowcount == 0:
+            number = self.intent_count() + 1  # the transaction holds the write lock
+            self._conn.execute(
+                insert(simcity_intents).values(id=intent.id, number=number, **values)
+            )
+
+    def saved(self, key: str) -> SavedResult | None:
+        row = self._conn.execute(
+            select(simcity_idempotency_keys).where(simcity_idempotency_keys.c.key == key)
+        ).first()
+        if row is None:
+            return None
+        return SavedResult(row.operation, row.fingerprint, _outcome(row.result), row.saved_at)
+
+    def save(self, key: str, saved: SavedResult) -> None:
+        table = simcity_idempotency_keys
+        # A key whose 24 hours are over is used afresh: its old record is replaced.
+        self._conn.execute(delete(table).where(table.c.key == key))
+        self._conn.execute(
+            insert(table).values(
+                key=key,
+                operation=saved.operation,
+                fingerprint=saved.fingerprint,
+                result=_outcome_json(saved.result),
+                saved_at=saved.at,
+            )
+        )
+
+    def effects(self) -> list[Effect]:
+        rows = self._conn.execute(select(simcity_effects).order_by(simcity_effects.c.seq))
+        return [
+            Effect(r.seq, r.idempotency_key, r.operation, r.intent_id, r.amount, r.at) for r in rows
+        ]
+
+    def effect_count(self) -> int:
+        return self._scalar(select(func.coalesce(func.max(simcity_effects.c.seq), 0)))
+
+    def add_effect(self, effect: Effect) -> None:
+        self._conn.execute(
+            insert(simcity_effects).values(
+                seq=effect.seq,
+                idempotency_key=effect.idempotency_key,
+                operation=effect.operation,
+                intent_id=effect.intent_id,
+                amount=effect.amount,
+                at=effect.at,
+            )
+        )
+
+    def pending(self) -> list[PendingWebhook]:
+        return [_webhook(row) for row in self._queued()]
+
+    def add_pending(self, event: PendingWebhook) -> None:
+        self._conn.execute(
+            insert(simcity_webhooks).values(
+                event_id=event.event_id,
+                type=event.type,
+                payload=event.payload,
+                due_at=event.due_at,
+            )
+        )
+
+    def take_pending(self, index: int) -> PendingWebhook:
+        row = self._queued()[index]
+        self._conn.execute(delete(simcity_webhooks).where(simcity_webhooks.c.id == row.id))
+        return _webhook(row)
+
+    def take_due(self, now: datetime) -> list[PendingWebhook]:
+        rows = self._queued(due_by=now)
+        ids = [row.id for row in rows]
+        if ids:
+            self._conn.execute(delete(simcity_webhooks).where(simcity_webhooks.c.id.in_(ids)))
+        return [_webhook(row) for row in rows]
+
+    def _queued(self, due_by: datetime | None = None) -> list[Row[Any]]:
+        query = select(simcity_webhooks).order_by(simcity_webhooks.c.id)
+        if due_by is not None:
+            query = query.where(simcity_webhooks.c.due_at <= due_by)
+        return list(self._conn.execute(query))
+
+    def _scalar(self, query: Any) -> int:
+        return int(self._conn.execute(query).scalar_one())
+
+
+def _intent(row: Row[Any]) -> StoredIntent:
+    return StoredIntent(
+        id=row.id,
+        booking_id=row.booking_id,
+        amount=Money(row.currency, row.amount),
+        status=IntentStatus(row.status),
+        created=row.created_at,
+        amount_captured=row.amount_captured,
+        amount_refunded=row.amount_refunded,
+    )
+
+
+def _webhook(row: Row[Any]) -> PendingWebhook:
+    return PendingWebhook(row.event_id, row.type, bytes(row.payload), row.due_at)
+
+
+def _money_json(money: Money) -> dict[str, Any]:
+    return {"currency": money.currency, "amount": money.amount}
+
+
+def _outcome_json(result: SavedOutcome) -> dict[str, Any]:
+    if isinstance(result, PermanentPaymentError):
+        return {"kind": "refusal", "message": result.message}
+    if isinstance(result, RefundView):
+        return {
+            "kind": "refund",
+            "id": result.id,
+            "intent_id": result.intent_id,
+            "amount": _money_json(result.amount),
+            "status": result.status,
+        }
+    return {
+        "kind": "intent",
+        "id": result.id,
+        "booking_id": result.booking_id,
+        "status": str(result.status),
+        "amount": _money_json(result.amount),
+        "amount_captured": result.amount_captured,
+        "amount_refunded": result.amount_refunded,
+    }
+
+
+def _outcome(value: dict[str, Any]) -> SavedOutcome:
+    def money(m: dict[str, Any]) -> Money:
+        return Money(m["currency"], int(m["amount"]))
+
+    if value["kind"] == "refusal":
+        return PermanentPaymentError(value["message"])
+    if value["kind"] == "refund":
+        return RefundView(value["id"], value["intent_id"], money(value["amount"]), value["status"])
+    booking_id = value["booking_id"]
+    return IntentView(
+        id=value["id"],
+        booking_id=BookingId(booking_id) if booking_id is not None else None,
+        status=IntentStatus(value["status"]),
+        amount=money(value["amount"]),
+        amount_captured=value["amount_captured"],
+        amount_refunded=value["amount_refunded"],
+    )
