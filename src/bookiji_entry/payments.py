@@ -2,15 +2,18 @@
 
 production: Stripe (refuses to start without keys, see settings). Other profiles: Stripe when
 BOOKIJI_STRIPE_API_KEY is set (e.g. against localstripe or Stripe test mode), otherwise the
-SimCity gateway, in this process's memory, whose signed webhooks a worker loop delivers to
-this process. (So on the local profile a restart forgets the simulated intents: bookings
-paid before it cannot be captured or released after it.)"""
+SimCity gateway, whose signed webhooks a worker loop delivers to the same code as
+POST /api/webhooks/stripe. On the local and simcity profiles over a database, SimCity's state
+(intents, idempotency keys, effects, pending webhooks) is kept in that database: every process
+on it (`bkctl serve`, `bkctl worker outbox`, `bkctl ledger|dlq|rollback`) sees one provider,
+and a restart forgets nothing. memory:// and the test profile keep it in the process."""
 
 from __future__ import annotations
 
 import random
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
+from bookiji_adapters.simcity.state import ProviderState
 from bookiji_adapters.stripe import StripePaymentGateway
 from bookiji_core.ports import Clock, PaymentGateway
 from bookiji_entry.settings import Profile, Settings
@@ -29,7 +32,19 @@ def gateway_for(settings: Settings, clock: Clock) -> PaymentGateway:
         rng=random.Random(0),
         webhook_secret=webhook_secret(settings),
         id_prefix=f"sim{random.SystemRandom().randrange(16**6):06x}",
+        state=simcity_state_for(settings),
     )
+
+
+def simcity_state_for(settings: Settings) -> ProviderState | None:
+    """The database's SimCity provider for the local and simcity profiles; None (the
+    process's memory) for memory:// and for the test profile, whose tests reach into it."""
+    if settings.is_memory or settings.profile is Profile.TEST:
+        return None
+    # Imported here, as bootstrap imports the SQL storage: only a process that uses it pays.
+    from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
+
+    return SqlAlchemyProviderState.for_url(settings.database_url)
 
 
 def webhook_secret(settings: Settings) -> str:

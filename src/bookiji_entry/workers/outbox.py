@@ -1,5 +1,7 @@
 """The outbox relay loop (`bkctl worker outbox`; in `bkctl serve`'s threads too), and, when the
-profile's provider is the in-process SimCity gateway, the loop that delivers its webhooks."""
+profile's provider is the SimCity gateway, the loop that delivers its due webhooks to this
+process's handler (with the database's state, whichever process queued them; each is taken by
+one deliverer)."""
 
 from __future__ import annotations
 
