@@ -188,13 +188,21 @@ class Booking:
 
         Only moves forward, and only the moves the current status allows, so the relay's
         result and webhooks may arrive in any order, late or twice: the booking ends in the
-        same state. Returns whether anything changed."""
+        same state. One fact overrides a settled status, because the provider's state is the
+        truth: a hold that shows up on a booking over and settled as released without one is
+        released, requested as a payment command (`new_commands`). Returns whether anything
+        changed."""
         if self.payment_intent_id is None:
             if not intent.was_held:
                 return False
             self.payment_intent_id = intent.id
             if self.payment_status is PaymentStatus.HOLD_PENDING:
                 self.payment_status = PaymentStatus.HELD
+            elif self.payment_status is PaymentStatus.RELEASED and not self.is_active:
+                # Settled as released because the provider had no intent (apply_no_intent),
+                # and a hold turns up after all (a relay that stalled past its lease placed
+                # it late): no money stays on the card of a booking that is over.
+                self._give_back(intent)
             self.updated_at = now
             self.apply_payment(intent, actor, now)
             return True
@@ -221,6 +229,22 @@ class Booking:
             self.updated_at = now
             return True
         return False
+
+    def apply_no_intent(self, now: datetime) -> bool:
+        """The provider has no intent for this booking, which is over and so will never place
+        one: a release or refund still pending has nothing to undo, and the fee, never held,
+        settles as released. Returns whether anything changed.
+
+        Only a booking that recorded no intent qualifies: one that has an intent learns its
+        fate from the provider's view of it (apply_payment). If a hold does turn up later,
+        apply_payment gives it back."""
+        if self.is_active or self.payment_intent_id is not None:
+            return False
+        if self.payment_status not in (PaymentStatus.RELEASE_PENDING, PaymentStatus.REFUND_PENDING):
+            return False
+        self.payment_status = PaymentStatus.RELEASED
+        self.updated_at = now
+        return True
 
     def next_payment_step(self, command: PaymentCommand, intent: IntentView | None) -> GatewayStep:
         """The provider call `command` still needs. A booking cancelled or rolled back before
@@ -255,6 +279,16 @@ class Booking:
         )
         self.new_commands.append(command)
         return command
+
+    def _give_back(self, intent: IntentView) -> None:
+        # Money found on the card of a booking that is over: release a live hold, refund a
+        # kept fee, through the outbox like any other payment.
+        if intent.is_live_hold:
+            self.payment_status = PaymentStatus.RELEASE_PENDING
+            self._request(PaymentAction.RELEASE)
+        elif intent.net_captured > 0:
+            self.payment_status = PaymentStatus.REFUND_PENDING
+            self._request(PaymentAction.REFUND)
 
     def _release_or_refund(self) -> None:
         # A fee that may have been captured is refunded; one that can only be held is released.

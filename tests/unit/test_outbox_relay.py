@@ -7,7 +7,15 @@ from datetime import timedelta
 import pytest
 
 from bookiji_adapters.simcity import Fault
-from bookiji_core import BookingState, OutboxState, PaymentAction, PaymentStatus
+from bookiji_core import (
+    Actor,
+    ActorType,
+    BookingId,
+    BookingState,
+    OutboxState,
+    PaymentAction,
+    PaymentStatus,
+)
 from bookiji_core.ledger import LedgerKind
 from bookiji_core.payments import backoff_delay, retry_delay
 from bookiji_core.usecases import drain_dlq, outbox_status, set_paused
@@ -262,3 +270,100 @@ def test_a_paused_relay_delivers_nothing_until_resumed(world: PaymentWorld) -> N
 
     set_paused(world.storage.unit_of_work(), world.clock, False)
     assert world.relay().run_once().committed == 1
+
+
+# -- SimCity finding F1: a booking that never had a hold settles as released ----------------
+
+
+def admin_rolls_back(world: PaymentWorld, booking_id: BookingId) -> None:
+    admin = Actor(ActorType.ADMIN, "adm_ops")
+    world._change(booking_id, lambda b: b.roll_back(admin, world.now, "incident drill"))
+
+
+def test_a_cancel_before_the_hold_went_out_settles_the_booking_as_released(
+    world: PaymentWorld,
+) -> None:
+    booking_id = world.book()
+    world.customer_cancels(booking_id)
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.CANCELLED,
+        PaymentStatus.RELEASED,
+    )
+    assert booking.payment_intent_id is None
+    assert world.gateway.effects == [] and world.ledger(booking_id) == []
+
+
+def test_a_cancel_while_the_hold_is_being_retried_settles_as_released_and_holds_nothing(
+    world: PaymentWorld,
+) -> None:
+    booking_id = world.book()
+    world.gateway.inject(Fault.GATEWAY_502, operation="place_hold")
+    assert world.relay().run_once().retried == 1
+    world.customer_cancels(booking_id)
+    world.settle()
+
+    assert world.booking(booking_id).payment_status is PaymentStatus.RELEASED
+    assert world.gateway.all_intents() == []
+
+
+def test_an_auto_cancel_before_the_hold_went_out_settles_as_released(world: PaymentWorld) -> None:
+    booking_id = world.book()
+    set_paused(world.storage.unit_of_work(), world.clock, True)
+    world.clock.advance(CONFIRM_WITHIN)
+    assert world.auto_cancel() == [booking_id]
+    set_paused(world.storage.unit_of_work(), world.clock, False)
+    world.settle()
+
+    assert world.booking(booking_id).payment_status is PaymentStatus.RELEASED
+    assert world.gateway.all_intents() == []
+
+
+def test_a_rollback_before_the_hold_went_out_settles_a_pending_refund_as_released(
+    world: PaymentWorld,
+) -> None:
+    booking_id = world.book()
+    world.vendor_confirms(booking_id)
+    admin_rolls_back(world, booking_id)
+    assert world.booking(booking_id).payment_status is PaymentStatus.REFUND_PENDING
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.REFUNDED,
+        PaymentStatus.RELEASED,
+    )
+    assert world.gateway.effects == []
+    assert all(m.state is OutboxState.COMMITTED for m in world.messages(booking_id))
+
+
+def test_a_hold_placed_late_by_a_relay_that_lost_its_lease_is_released(
+    world: PaymentWorld,
+) -> None:
+    """A relay reads the booking (still active), stalls past its lease before calling the
+    provider; meanwhile the customer cancels and another relay settles everything as released.
+    The stalled relay's hold still lands: its webhook tells the booking, which releases it."""
+    booking_id = world.book()
+
+    def stall(step: str) -> None:
+        if step == "before_gateway":
+            world.clock.advance(timedelta(seconds=31))
+            world.customer_cancels(booking_id)
+            world.settle()
+            assert world.booking(booking_id).payment_status is PaymentStatus.RELEASED
+
+    assert world.relay("stalled", checkpoint=stall).run_once().lost_lease == 1
+    assert [i.status for i in world.gateway.all_intents()] == ["requires_capture"]
+    world.settle()  # the hold's webhook arrives
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.CANCELLED,
+        PaymentStatus.RELEASED,
+    )
+    assert [i.status for i in world.gateway.all_intents()] == ["canceled"]
+    assert booking.payment_intent_id == world.gateway.all_intents()[0].id
+    assert [e.kind for e in world.ledger(booking_id)] == [LedgerKind.HOLD, LedgerKind.RELEASE]
+    assert one_effect_per_key(world)

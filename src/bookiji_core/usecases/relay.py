@@ -38,11 +38,18 @@ def _no_checkpoint(_step: str) -> None:
     return None
 
 
-class _NoIds:
-    """The relay raises no new payment commands, so it never needs fresh ids."""
+class _CommandIds:
+    """Outbox ids for the payment commands a booking raises while the relay records a result
+    (money found on the card of a booking that is over is given back: Booking.apply_payment).
+    Derived from each command's booking and sequence, unique as its idempotency key is, so
+    the relay needs no Ids port and a SimCity run replays."""
 
-    def new(self, prefix: str) -> str:  # pragma: no cover - never called
-        raise AssertionError("the relay does not create outbox messages")
+    def __init__(self, booking: Booking) -> None:
+        self._commands = iter(list(booking.new_commands))
+
+    def new(self, prefix: str) -> str:
+        command = next(self._commands)
+        return f"{prefix}_{command.booking_id}_{command.sequence}"
 
 
 @attrs.frozen
@@ -258,9 +265,9 @@ class OutboxRelay:
                 if outcome == "dlq" and booking is not None and not result.retryable:
                     booking.payment_failed(action, result.error, now)
                     uow.bookings.update(booking)
-                    record_changes(uow, booking, _NoIds(), now)
+                    record_changes(uow, booking, _CommandIds(booking), now)
             else:
-                if result.intent is not None and booking is not None:
+                if booking is not None:
                     self._apply(uow, booking, result.intent, now)
                 uow.outbox.update(current.commit(now))
                 outcome = "committed"
@@ -277,9 +284,15 @@ class OutboxRelay:
             report.retried += 1
         self._telemetry.outbox_delivery(action, outcome)
 
-    def _apply(self, uow: UnitOfWork, booking: Booking, intent: IntentView, now: datetime) -> None:
-        for entry in entries_for(booking.id, intent, now):
-            uow.ledger.append(entry)
-        if booking.apply_payment(intent, self._actor, now):
+    def _apply(
+        self, uow: UnitOfWork, booking: Booking, intent: IntentView | None, now: datetime
+    ) -> None:
+        if intent is None:  # the provider has no intent for the booking
+            changed = booking.apply_no_intent(now)
+        else:
+            for entry in entries_for(booking.id, intent, now):
+                uow.ledger.append(entry)
+            changed = booking.apply_payment(intent, self._actor, now)
+        if changed:
             uow.bookings.update(booking)
-            record_changes(uow, booking, _NoIds(), now)
+            record_changes(uow, booking, _CommandIds(booking), now)
