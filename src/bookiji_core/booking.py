@@ -188,9 +188,11 @@ class Booking:
 
         Only moves forward, and only the moves the current status allows, so the relay's
         result and webhooks may arrive in any order, late or twice: the booking ends in the
-        same state. One fact overrides a settled status, because the provider's state is the
-        truth: a hold that shows up on a booking over and settled as released without one is
-        released, requested as a payment command (`new_commands`). Returns whether anything
+        same state. Two facts override a settled status, because the provider's state is the
+        truth: a fee captured after the payment was marked failed (captured, with a receipt
+        if the vendor confirmed; given back if the booking is over), and a hold that shows up
+        on a booking over and settled as released without one (released). Money given back
+        is requested as a payment command (`new_commands`). Returns whether anything
         changed."""
         if self.payment_intent_id is None:
             if not intent.was_held:
@@ -214,6 +216,16 @@ class Booking:
             self.payment_status = PaymentStatus.CAPTURED
             if self.state is BookingState.PROVIDER_CONFIRMED:
                 self.issue_receipt(actor, now)
+        elif status is PaymentStatus.FAILED and intent.net_captured > 0:
+            # The provider's word wins over a failure recorded before: a capture that failed
+            # (its hold was dead-lettered) and went through once the DLQ was drained. A booking
+            # still on is captured and gets its receipt; one that is over gets its fee back.
+            if self.is_active:
+                self.payment_status = PaymentStatus.CAPTURED
+                if self.state is BookingState.PROVIDER_CONFIRMED:
+                    self.issue_receipt(actor, now)
+            else:
+                self._give_back(intent)
         elif status is PaymentStatus.RELEASE_PENDING and intent.status == "canceled":
             self.payment_status = PaymentStatus.RELEASED
         elif (
@@ -292,7 +304,13 @@ class Booking:
 
     def _release_or_refund(self) -> None:
         # A fee that may have been captured is refunded; one that can only be held is released.
-        if self.payment_status in (PaymentStatus.CAPTURE_PENDING, PaymentStatus.CAPTURED):
+        # A failed payment may still have left a hold, or a capture once its dead letters are
+        # drained: a refund leaves neither (it releases a hold, refunds a fee, or finds nothing).
+        if self.payment_status in (
+            PaymentStatus.CAPTURE_PENDING,
+            PaymentStatus.CAPTURED,
+            PaymentStatus.FAILED,
+        ):
             self.payment_status = PaymentStatus.REFUND_PENDING
             self._request(PaymentAction.REFUND)
         elif self.payment_status in (PaymentStatus.HOLD_PENDING, PaymentStatus.HELD):

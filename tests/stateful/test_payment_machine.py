@@ -5,7 +5,9 @@ vendors confirm, customers cancel, the clock runs into auto-cancel. After every 
 - at most one captured, unrefunded fee per booking;
 - no live hold (and no kept fee) on a cancelled booking once the relay has drained;
 - the provider saw one effect per idempotency key;
-- the ledger agrees with the provider (never ahead of it; equal once drained).
+- the ledger agrees with the provider (never ahead of it; equal once drained);
+- at the end, after the operator drains the DLQ: no payment status left pending, and a
+  vendor-confirmed booking whose fee was captured has its receipt.
 
 Settings: the default run (`max_examples=1000`, `stateful_step_count=60`) takes well under a
 minute; `BOOKIJI_HYPOTHESIS_PROFILE=long` runs 5,000 examples of up to 100 steps. Each run
@@ -99,6 +101,7 @@ class PaymentMachine(RuleBasedStateMachine):
         self.no_double_charge()
         self.cancelled_bookings_keep_nothing()
         self.ledger_agrees_with_the_gateway()
+        self.payments_settled_truthfully()
 
     # -- customers, vendors, time -----------------------------------------------------------
 
@@ -238,6 +241,16 @@ class PaymentMachine(RuleBasedStateMachine):
                 for intent in self.world.gateway.intents_for_booking(booking_id):
                     assert not intent.is_live_hold, f"live hold on cancelled {booking_id}"
                     assert intent.net_captured == 0, f"cancelled {booking_id} keeps its fee"
+
+    def payments_settled_truthfully(self) -> None:
+        """Once drained, no payment is left pending and a vendor-confirmed booking whose fee
+        was captured has its receipt (SimCity's findings F1 and F2)."""
+        for booking_id in self.confirms:
+            booking = self.world.booking(booking_id)
+            assert not booking.payment_status.endswith("_pending"), (booking_id, booking)
+            kept = [i for i in self.world.gateway.intents_for_booking(booking_id) if i.net_captured]
+            if booking.state is BookingState.PROVIDER_CONFIRMED:
+                assert not kept, f"{booking_id} was charged but has no receipt"
 
     @invariant()
     def one_effect_per_idempotency_key(self) -> None:

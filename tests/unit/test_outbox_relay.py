@@ -367,3 +367,103 @@ def test_a_hold_placed_late_by_a_relay_that_lost_its_lease_is_released(
     assert booking.payment_intent_id == world.gateway.all_intents()[0].id
     assert [e.kind for e in world.ledger(booking_id)] == [LedgerKind.HOLD, LedgerKind.RELEASE]
     assert one_effect_per_key(world)
+
+
+# -- SimCity finding F2: a capture after the DLQ drain wins over the failure it followed ------
+
+
+def confirmed_while_the_hold_dead_letters(world: PaymentWorld) -> BookingId:
+    """The vendor confirms while the hold keeps failing; the hold dead-letters, then the
+    capture finds no intent (impossible, permanent): the payment is marked failed."""
+    booking_id = world.book()
+    world.vendor_confirms(booking_id)
+    world.gateway.inject(Fault.GATEWAY_502, operation="place_hold", times=8)
+    world.settle()
+    assert [m.state for m in world.messages(booking_id)] == [OutboxState.DLQ] * 2
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.PROVIDER_CONFIRMED,
+        PaymentStatus.FAILED,
+    )
+    return booking_id
+
+
+def test_a_capture_after_the_dlq_drain_captures_the_booking_and_issues_its_receipt(
+    world: PaymentWorld,
+) -> None:
+    booking_id = confirmed_while_the_hold_dead_letters(world)
+    drain_dlq(world.storage.unit_of_work(), world.clock)
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.RECEIPT_ISSUED,
+        PaymentStatus.CAPTURED,
+    )
+    assert [e.kind for e in world.ledger(booking_id)] == [LedgerKind.HOLD, LedgerKind.CAPTURE]
+    assert world.gateway.retrieve(booking.payment_intent_id or "").net_captured == 100
+
+
+def test_the_captures_webhook_alone_issues_the_receipt_after_the_drain(
+    world: PaymentWorld,
+) -> None:
+    booking_id = confirmed_while_the_hold_dead_letters(world)
+    drain_dlq(world.storage.unit_of_work(), world.clock)
+    world.relay().run_once()  # the hold
+    world.clock.advance(timedelta(seconds=1))  # the drain spaces the capture out
+    with pytest.raises(SimulatedCrash):
+        world.relay(checkpoint=crash_at("after_gateway")).run_once()  # the capture, unrecorded
+    assert world.gateway.deliver_due() == 2
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.RECEIPT_ISSUED,
+        PaymentStatus.CAPTURED,
+    )
+
+
+def test_a_rollback_of_a_failed_payment_leaves_nothing_on_the_card_after_the_drain(
+    world: PaymentWorld,
+) -> None:
+    booking_id = confirmed_while_the_hold_dead_letters(world)
+    admin_rolls_back(world, booking_id)
+    world.settle()
+    drain_dlq(world.storage.unit_of_work(), world.clock)
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.REFUNDED,
+        PaymentStatus.RELEASED,
+    )
+    assert world.gateway.effects == []
+    assert all(m.state is OutboxState.COMMITTED for m in world.messages(booking_id))
+
+
+def test_a_capture_that_lands_on_a_booking_rolled_back_meanwhile_is_refunded(
+    world: PaymentWorld,
+) -> None:
+    booking_id = confirmed_while_the_hold_dead_letters(world)
+    drain_dlq(world.storage.unit_of_work(), world.clock)
+    world.relay().run_once()  # the hold is placed
+    world.clock.advance(timedelta(seconds=1))  # the drain spaces the capture out
+
+    def roll_back_meanwhile(step: str) -> None:
+        if step == "after_gateway":
+            admin_rolls_back(world, booking_id)
+
+    world.relay(checkpoint=roll_back_meanwhile).run_once()  # the capture lands
+    world.settle()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.REFUNDED,
+        PaymentStatus.REFUNDED,
+    )
+    (intent,) = world.gateway.all_intents()
+    assert (intent.amount_captured, intent.net_captured) == (100, 0)
+    assert [e.kind for e in world.ledger(booking_id)] == [
+        LedgerKind.HOLD,
+        LedgerKind.CAPTURE,
+        LedgerKind.REFUND,
+    ]
