@@ -233,6 +233,30 @@ def test_a_drained_dlq_is_retried_and_delivers(world: PaymentWorld) -> None:
     assert [m.state for m in world.messages(booking_id)] == [OutboxState.COMMITTED]
 
 
+def test_a_hold_redriven_a_day_later_finds_the_hold_its_first_attempt_placed(
+    world: PaymentWorld,
+) -> None:
+    """The drain resets the attempts, and the provider forgets a key after 24 h: the redriven
+    message must still look for the hold (its first attempt timed out after placing it, its
+    webhook was lost, every lookup since failed) instead of placing a second one."""
+    booking_id = world.book()
+    world.gateway.inject(Fault.TIMEOUT_AFTER_EFFECT, operation="place_hold")
+    assert world.relay().run_once().retried == 1
+    world.gateway.pending.clear()  # the hold's webhook is lost
+    world.gateway.inject(Fault.GATEWAY_502, operation="intents_for_booking", times=7)
+    world.settle()
+    assert [m.state for m in world.messages(booking_id)] == [OutboxState.DLQ]
+    world.clock.advance(timedelta(hours=25))
+
+    drain_dlq(world.storage.unit_of_work(), world.clock)
+    world.settle()
+
+    (intent,) = world.gateway.all_intents()
+    booking = world.booking(booking_id)
+    assert (booking.payment_status, booking.payment_intent_id) == (PaymentStatus.HELD, intent.id)
+    assert [e.operation for e in world.gateway.effects] == ["place_hold"]
+
+
 def test_a_capture_waits_for_the_hold_it_captures(world: PaymentWorld) -> None:
     booking_id = world.book()
     world.vendor_confirms(booking_id)  # before the hold message was relayed

@@ -199,7 +199,11 @@ class OutboxRelay:
         intent_id = message.command.intent_id or booking.payment_intent_id
         if intent_id is not None:
             return self._gateway.retrieve(intent_id)
-        if message.command.action is PaymentAction.PLACE_HOLD and message.attempts <= 1:
+        if (
+            message.command.action is PaymentAction.PLACE_HOLD
+            and message.attempts <= 1
+            and message.last_error is None  # a message redriven from the DLQ has one
+        ):
             return None  # a first attempt: nothing can have been placed yet
         # An earlier attempt may have placed the hold and died (or timed out) before recording
         # it; the provider finds it by the booking id in its metadata.
