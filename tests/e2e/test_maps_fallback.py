@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,12 +35,20 @@ def map_server() -> Iterator[SimCityMapServer]:
         yield server
 
 
-@pytest.fixture
-def wired(map_server: SimCityMapServer, clock: ManualClock) -> Iterator[Services]:
+@pytest.fixture(params=["memory", "sqlite"])
+def wired(
+    request: pytest.FixtureRequest,
+    map_server: SimCityMapServer,
+    clock: ManualClock,
+    tmp_path: Path,
+) -> Iterator[Services]:
     """The test profile pointed at the SimCity map service, with Prometheus metrics and the
-    flag read on every lookup (production reads it at most every 5 s)."""
-    settings = Settings(profile=Profile.TEST, database_url=MEMORY_URL, maps_url=map_server.url)
+    flag read on every lookup (production reads it at most every 5 s). On SQLite too, where a
+    flag read inside the quote's transaction would wait on its write lock."""
+    url = MEMORY_URL if request.param == "memory" else f"sqlite:///{tmp_path}/bookiji.db"
+    settings = Settings(profile=Profile.TEST, database_url=url, maps_url=map_server.url)
     database = database_for(settings)
+    database.upgrade()
     telemetry = PrometheusTelemetry(database.unit_of_work)
     maps = maps_for(settings, telemetry, database.unit_of_work, flag_ttl=0)
     services = bootstrap(
@@ -53,6 +62,7 @@ def wired(map_server: SimCityMapServer, clock: ManualClock) -> Iterator[Services
     seed_demo(services.uow(), NOW, fixed_tokens=True)
     yield services
     maps.close()
+    database.dispose()
 
 
 @pytest.fixture

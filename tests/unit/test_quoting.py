@@ -1,5 +1,6 @@
 """Quote rules of DOMAIN.md: candidates, ranking, median price, expiry, intent reuse."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -190,3 +191,33 @@ def test_only_the_candidates_kept_are_looked_up_and_a_reused_quote_asks_nothing(
 
     assert again.reused
     assert maps.lookups == world.policy.max_candidates
+
+
+class _AsksWhileOthersWrite:
+    """A map provider that checks, from another thread, that the storage is free meanwhile."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.storage_was_free: list[bool] = []
+
+    def zone_for(self, location: Location) -> str:
+        def try_lock() -> None:
+            lock = self.world.storage.lock
+            got = lock.acquire(timeout=1)
+            self.storage_was_free.append(got)
+            if got:
+                lock.release()
+
+        other = threading.Thread(target=try_lock)
+        other.start()
+        other.join()
+        return "Somewhere"
+
+
+def test_the_map_provider_is_asked_with_no_transaction_open(world: World) -> None:
+    world.add_vendors(make_vendor(1), make_vendor(2))
+    maps = _AsksWhileOthersWrite(world)
+
+    request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, maps)
+
+    assert maps.storage_was_free == [True, True]

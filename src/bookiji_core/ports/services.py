@@ -23,8 +23,8 @@ class Ids(Protocol):
 class MapProvider(Protocol):
     def zone_for(self, location: Location) -> str:
         """A coarse, public area name for a point; never the exact address. The quote path
-        calls it per candidate while its transaction is open, so an adapter answers quickly
-        (a short timeout, a fallback) or raises."""
+        calls it once per candidate kept, between its read and its write transactions, and
+        waits for it: an adapter answers quickly (a short timeout, a fallback) or raises."""
         ...
 
 

@@ -40,6 +40,26 @@ def _still_open(uow: UnitOfWork, quote: Quote) -> bool:
     return not any(busy.values())
 
 
+def _reusable(uow: UnitOfWork, intent: str, now: datetime) -> Quote | None:
+    existing = uow.quotes.live_by_intent(intent, now)
+    return existing if existing is not None and _still_open(uow, existing) else None
+
+
+def _ranked(
+    uow: UnitOfWork, request: QuoteRequest, policy: QuotePolicy
+) -> tuple[list[Vendor], list[Candidate]]:
+    nearby = [
+        v
+        for v in uow.vendors.offering(request.service_type, policy.min_rating)
+        if request.location.distance_km(v.location) <= request.radius_km
+    ]
+    day = _day_around(request.interval)
+    vendor_ids = [v.id for v in nearby]
+    windows = uow.vendors.windows(vendor_ids, day)
+    busy = uow.bookings.busy(vendor_ids, day)
+    return nearby, rank_candidates(request, nearby, windows, busy, policy)
+
+
 def _public_zones(
     candidates: list[Candidate], vendors: list[Vendor], maps: MapProvider
 ) -> list[Candidate]:
@@ -67,37 +87,34 @@ def request_quote(
         )
     intent = request.intent_hash()
     with uow:
-        existing = uow.quotes.live_by_intent(intent, now)
-        if existing is not None and _still_open(uow, existing):
+        existing = _reusable(uow, intent, now)
+        if existing is not None:
             return QuoteResult(existing, reused=True)
-        nearby = [
-            v
-            for v in uow.vendors.offering(request.service_type, policy.min_rating)
-            if request.location.distance_km(v.location) <= request.radius_km
-        ]
-        day = _day_around(request.interval)
-        vendor_ids = [v.id for v in nearby]
-        windows = uow.vendors.windows(vendor_ids, day)
-        busy = uow.bookings.busy(vendor_ids, day)
-        candidates = rank_candidates(request, nearby, windows, busy, policy)
-        if not candidates:
-            raise NoProvidersAvailable(
-                f"no {request.service_type} provider rated {policy.min_rating:g}+ is free within "
-                f"{request.radius_km:g} km at that time"
-            )
-        candidates = _public_zones(candidates, nearby, maps)
-        price, eta = price_and_eta(candidates)
-        quote = Quote(
-            id=QuoteId(ids.new("q")),
-            request=request,
-            candidates=tuple(candidates),
-            price=price,
-            eta_minutes=eta,
-            commitment_fee=policy.commitment_fee,
-            created_at=now,
-            expires_at=now + policy.ttl,
-            intent_hash=intent,
+        nearby, candidates = _ranked(uow, request, policy)
+    if not candidates:
+        raise NoProvidersAvailable(
+            f"no {request.service_type} provider rated {policy.min_rating:g}+ is free within "
+            f"{request.radius_km:g} km at that time"
         )
+    # Zones are looked up with no transaction open: a slow map service must not hold the
+    # database (SQLite's write lock, a PostgreSQL connection) while it answers.
+    candidates = _public_zones(candidates, nearby, maps)
+    price, eta = price_and_eta(candidates)
+    quote = Quote(
+        id=QuoteId(ids.new("q")),
+        request=request,
+        candidates=tuple(candidates),
+        price=price,
+        eta_minutes=eta,
+        commitment_fee=policy.commitment_fee,
+        created_at=now,
+        expires_at=now + policy.ttl,
+        intent_hash=intent,
+    )
+    with uow:
+        existing = _reusable(uow, intent, now)
+        if existing is not None:  # the same intent was quoted meanwhile (a double submit)
+            return QuoteResult(existing, reused=True)
         uow.quotes.add(quote)
         uow.commit()
     return QuoteResult(quote, reused=False)
