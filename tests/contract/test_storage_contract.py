@@ -746,6 +746,38 @@ def test_committed_work_is_kept_and_one_unit_of_work_serves_many_transactions(
         assert uow.controls.get("outbox.paused") == "true"
 
 
+def test_a_read_only_unit_of_work_reads_what_is_committed_and_cannot_commit(
+    storage: Storage,
+) -> None:
+    write(storage, everything_once)
+    uow = storage.unit_of_work()
+    with uow.read_only() as reading:
+        assert reading.principals.by_token_hash("h1") == Principal(Role.CUSTOMER, "c1")
+        assert reading.bookings.get(BookingId("bk_1")) == make_booking(1, version=1)
+        reading.vendors.add(make_vendor(2))
+        with pytest.raises(RuntimeError, match="read-only"):
+            reading.commit()
+    assert read(storage, lambda uow: uow.vendors.get(VendorId("v2"))) is None
+    with uow:  # the next block of the same unit of work writes again
+        uow.vendors.add(make_vendor(2))
+        uow.commit()
+    assert read(storage, lambda uow: uow.vendors.get(VendorId("v2"))) == make_vendor(2)
+
+
+def test_a_read_only_unit_of_work_does_not_wait_for_an_open_writer(
+    sql_storage: SqlAlchemyStorage,
+) -> None:
+    # On SQLite every writer holds the database's one write lock from its first statement;
+    # a reader that asked for it too would wait out the lock timeout and fail.
+    write(sql_storage, lambda uow: uow.principals.add("h1", Principal(Role.CUSTOMER, "c1")))
+    with sql_storage.unit_of_work() as writer:
+        writer.principals.add("h2", Principal(Role.VENDOR, "v1"))
+        with sql_storage.unit_of_work().read_only() as reader:
+            assert reader.principals.by_token_hash("h1") == Principal(Role.CUSTOMER, "c1")
+            assert reader.principals.by_token_hash("h2") is None  # not committed yet
+        writer.commit()
+
+
 # --- time zones -----------------------------------------------------------------------------
 
 

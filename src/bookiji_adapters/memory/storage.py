@@ -329,6 +329,7 @@ class InMemoryUnitOfWork:
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
         self.working = storage.state
+        self._reading = False
         self.vendors = _Vendors(self)
         self.customers = _Customers(self)
         self.quotes = _Quotes(self)
@@ -342,6 +343,10 @@ class InMemoryUnitOfWork:
         self.webhook_inbox = _WebhookInbox(self)
         self.controls = _Controls(self)
         self.privacy = InMemoryPrivacy(self)
+
+    def read_only(self) -> InMemoryUnitOfWork:
+        self._reading = True
+        return self
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._storage.lock.acquire()
@@ -362,9 +367,12 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.working = self._storage.state
+        self._reading = False
         self._storage.lock.release()
 
     def commit(self) -> None:
+        if self._reading:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._storage.state = self.working
 
     def rollback(self) -> None:

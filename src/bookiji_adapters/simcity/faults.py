@@ -129,6 +129,10 @@ class CrashingUnitOfWork:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    def read_only(self) -> CrashingUnitOfWork:
+        self._inner.read_only()
+        return self
+
     def __enter__(self) -> CrashingUnitOfWork:
         self._pause()
         self._plan.ensure_alive()

@@ -13,6 +13,8 @@ from bookiji_core.errors import ConcurrentUpdate, LockTimeout
 # How long a transaction waits for a lock (a PostgreSQL row or advisory lock, SQLite's write
 # lock) before it gives up with LockTimeout, so that a stuck peer cannot stall every request.
 LOCK_TIMEOUT_MS = 5000
+# The execution option that marks a connection of a read-only unit of work.
+READ_ONLY = "bookiji_read_only"
 # PostgreSQL SQLSTATEs: lock_not_available, deadlock_detected, serialization_failure.
 _PG_LOCK_TIMEOUT, _PG_DEADLOCK, _PG_SERIALIZATION = "55P03", "40P01", "40001"
 
@@ -82,5 +84,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
 
 def _on_sqlite_begin(connection: Connection) -> None:
     # Take the write lock up front: a deferred transaction that reads and then writes can fail
-    # with SQLITE_BUSY at once (no busy wait) when another writer got in between.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # with SQLITE_BUSY at once (no busy wait) when another writer got in between. A read-only
+    # unit of work never writes, so it begins deferred: under WAL it reads a snapshot of what
+    # is committed and neither waits for the writer nor makes the writers wait.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

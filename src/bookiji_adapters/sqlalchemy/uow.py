@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from bookiji_adapters.sqlalchemy.access import SqlAlchemyAccessLog, SqlAlchemyPrincipals
 from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchemyBookings
 from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
+from bookiji_adapters.sqlalchemy.engine import READ_ONLY
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
 from bookiji_adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from bookiji_adapters.sqlalchemy.payments import (
@@ -37,12 +38,14 @@ from bookiji_core.ports.storage import Privacy
 
 class SqlAlchemyUnitOfWork:
     """`with uow:` takes a connection; its first statement begins the transaction. Leaving
-    without `commit()` rolls back. One object may be entered again, one block at a time."""
+    without `commit()` rolls back. One object may be entered again, one block at a time;
+    `with uow.read_only():` makes that block a read-only transaction."""
 
     def __init__(self, engine: Engine) -> None:
         # Each repository is typed as its port, so mypy checks it against the protocol.
         self._engine = engine
         self._connection: Connection | None = None
+        self._reading = False
         self.vendors: Vendors = SqlAlchemyVendors(self)
         self.customers: Customers = SqlAlchemyCustomers(self)
         self.quotes: Quotes = SqlAlchemyQuotes(self)
@@ -63,10 +66,22 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("use the repositories inside `with uow:`")
         return self._connection
 
+    def read_only(self) -> SqlAlchemyUnitOfWork:
+        if self._connection is not None:
+            raise RuntimeError("read_only() comes before `with`, not inside the block")
+        self._reading = True
+        return self
+
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open; nested use is not supported")
-        self._connection = self._engine.connect()
+        try:
+            self._connection = self._engine.connect()
+        except BaseException:
+            self._reading = False
+            raise
+        if self._reading:
+            self._connection.execution_options(**{READ_ONLY: True})  # read by the begin hook
         return self
 
     def __exit__(
@@ -76,10 +91,13 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        self._reading = False
         if connection is not None:
             connection.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
+        if self._reading:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.connection.commit()
 
     def rollback(self) -> None:

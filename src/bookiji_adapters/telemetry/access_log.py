@@ -55,6 +55,10 @@ class AccessLogCounting:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+    def read_only(self) -> AccessLogCounting:
+        self.inner.read_only()
+        return self
+
     def __enter__(self) -> AccessLogCounting:
         self.inner.__enter__()
         self.pending = 0

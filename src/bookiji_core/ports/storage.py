@@ -239,5 +239,11 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+    def read_only(self) -> UnitOfWork:
+        """This unit of work, its next `with` block a read-only transaction: it sees what is
+        committed without queueing behind writers (on SQLite it takes no write lock), and
+        `commit()` in it is an error. Wrappers must return themselves, not what they wrap."""
+        ...
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -56,7 +56,7 @@ def get_booking(
 
 
 def list_bookings(principal: Principal, uow: UnitOfWork, limit: int = 100) -> list[Booking]:
-    with uow:
+    with uow.read_only():
         if principal.role is Role.CUSTOMER:
             return uow.bookings.list_for(customer_id=CustomerId(principal.subject_id), limit=limit)
         if principal.role is Role.VENDOR:
@@ -103,7 +103,7 @@ def cancel_booking(
 def auto_cancel_due(uow: UnitOfWork, clock: Clock, ids: Ids, limit: int = 100) -> list[BookingId]:
     """Cancel and release every booking whose vendor missed the confirmation deadline."""
     now = clock.now()
-    with uow:
+    with uow.read_only():
         due = uow.bookings.due_for_auto_cancel(now, limit)
     cancelled: list[BookingId] = []
     for booking_id in due:

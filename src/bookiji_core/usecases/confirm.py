@@ -96,7 +96,7 @@ def _claim_key(
 def _replay(record: IdempotencyRecord, uow: UnitOfWork) -> ConfirmResult:
     if record.booking_id is None:
         raise rebuild(record.error_code or DomainError.code, record.error_message or "")
-    with uow:
+    with uow.read_only():
         booking = uow.bookings.get(BookingId(record.booking_id))
     if booking is None:
         raise BookingNotFound(f"booking {record.booking_id} no longer exists")
