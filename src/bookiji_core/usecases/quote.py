@@ -86,7 +86,7 @@ def request_quote(
             "date_time", f"date_time must be within {policy.max_days_ahead} days from now"
         )
     intent = request.intent_hash()
-    with uow:
+    with uow.read_only():  # ranking only reads: on SQLite it must not hold the write lock
         existing = _reusable(uow, intent, now)
         if existing is not None:
             return QuoteResult(existing, reused=True)
