@@ -99,8 +99,8 @@ def test_human_output_lists_the_candidates_with_their_zones(
     status, out, _ = run(capsys, services, *quote_args())
 
     assert status == 0
-    # No map service in the test profile: the offline grid names Kitsilano's cell.
-    assert "ven_kits_barber" in out and "grid N49.25 W123.20" in out
+    # No map service in the test profile: the offline provider answers with the catalogue label.
+    assert "ven_kits_barber" in out and "Vancouver – Kitsilano" in out
 
 
 @pytest.mark.parametrize(

@@ -40,8 +40,8 @@ def test_a_quote_ranks_nearby_rated_providers_and_prices_the_median_of_the_top_t
     assert body["currency"] == "CAD"
     assert body["expires_at"] == "2030-01-07T08:15:00Z"
     assert body["reused"] is False
-    # The test profile has no map service: zones are the offline grid's cells, never addresses.
-    assert all(c["zone"].startswith("grid N49.") for c in body["candidates"])
+    # The test profile has no map service: zones are the catalogue's labels, never addresses.
+    assert all(c["zone"].startswith("Vancouver – ") for c in body["candidates"])
 
 
 def test_the_same_intent_reuses_the_live_quote_with_200(client: TestClient) -> None:

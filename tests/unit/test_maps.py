@@ -30,7 +30,7 @@ class _Primary:
         self.down = False
         self.calls = 0
 
-    def zone_for(self, location: Location) -> str:
+    def zone_for(self, location: Location, label: str = "") -> str:
         self.calls += 1
         if self.down:
             raise TimeoutError("maps.example: read timed out")
@@ -50,6 +50,10 @@ def test_a_grid_zone_names_the_cell_by_its_south_west_corner() -> None:
 
     assert grid.zone_for(DOWNTOWN) == "grid N49.25 W123.15"
     assert grid.zone_for(SYDNEY) == "grid S33.90 E151.20"
+
+
+def test_the_offline_provider_answers_with_the_catalogue_label_when_there_is_one() -> None:
+    assert GridMapProvider().zone_for(DOWNTOWN, "Vancouver – Gastown") == "Vancouver – Gastown"
 
 
 def test_nearby_points_share_a_cell_and_no_zone_reveals_the_exact_point() -> None:

@@ -159,7 +159,7 @@ class _NamedAreas:
     def __init__(self) -> None:
         self.lookups = 0
 
-    def zone_for(self, location: Location) -> str:
+    def zone_for(self, location: Location, label: str = "") -> str:
         self.lookups += 1
         return f"Area {location.latitude:.2f}"
 
@@ -200,7 +200,7 @@ class _AsksWhileOthersWrite:
         self.world = world
         self.storage_was_free: list[bool] = []
 
-    def zone_for(self, location: Location) -> str:
+    def zone_for(self, location: Location, label: str = "") -> str:
         def try_lock() -> None:
             lock = self.world.storage.lock
             got = lock.acquire(timeout=1)

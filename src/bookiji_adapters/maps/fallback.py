@@ -56,9 +56,9 @@ class FallbackMapProvider:
     def has_primary(self) -> bool:
         return self._primary is not None
 
-    def zone_for(self, location: Location) -> str:
+    def zone_for(self, location: Location, label: str = "") -> str:
         if self._primary is None or self._force_fallback():
-            return self._from_fallback(location)
+            return self._from_fallback(location, label)
         cached = self._cache.get(location)
         if cached is not None:
             return cached
@@ -71,7 +71,7 @@ class FallbackMapProvider:
                 self._primary_worked()
                 self._cache.put(location, zone)
                 return zone
-        return self._from_fallback(location)
+        return self._from_fallback(location, label)
 
     def check_health(self, probe: Location) -> bool:
         """Ask the primary for `probe` and report its health; True if it answered. Without a
@@ -119,9 +119,9 @@ class FallbackMapProvider:
         self._primary_down_until = self._monotonic() + self._retry_after
         log.warning("map provider failed, using the fallback for %ss: %r", self._retry_after, exc)
 
-    def _from_fallback(self, location: Location) -> str:
+    def _from_fallback(self, location: Location, label: str = "") -> str:
         try:
-            zone = self._fallback.zone_for(location)
+            zone = self._fallback.zone_for(location, label)
         except Exception:
             self._telemetry.map_request(FALLBACK, False)
             self._telemetry.map_provider_health(FALLBACK, False)

@@ -1,4 +1,5 @@
-"""GridMapProvider: the offline fallback. A zone is the named grid cell holding the point."""
+"""GridMapProvider: the offline fallback. A zone is the catalogue's label for the place, or
+else the named grid cell holding the point."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ class GridMapProvider:
             raise ValueError(f"cell_degrees must be in (0, 90], got {cell_degrees}")
         self.cell_degrees = cell_degrees
 
-    def zone_for(self, location: Location) -> str:
+    def zone_for(self, location: Location, label: str = "") -> str:
+        if label:  # the catalogue already names the place; no need to invent a cell name
+            return label
         size = self.cell_degrees
         south = math.floor(location.latitude / size) * size
         west = math.floor(location.longitude / size) * size

@@ -43,7 +43,8 @@ class HttpMapProvider:
             headers={"Accept": "application/json"},
         )
 
-    def zone_for(self, location: Location) -> str:
+    def zone_for(self, location: Location, label: str = "") -> str:
+        # The service names places itself; `label` is for offline providers.
         point = location.rounded(PLACES)
         response = self._client.get(
             "/v1/zone",

@@ -21,10 +21,12 @@ class Ids(Protocol):
 
 
 class MapProvider(Protocol):
-    def zone_for(self, location: Location) -> str:
-        """A coarse, public area name for a point; never the exact address. The quote path
-        calls it once per candidate kept, between its read and its write transactions, and
-        waits for it: an adapter answers quickly (a short timeout, a fallback) or raises."""
+    def zone_for(self, location: Location, label: str = "") -> str:
+        """A coarse, public area name for a point; never the exact address. `label` is the
+        catalogue's own name for the place, when there is one: an offline provider answers
+        with it. The quote path calls this once per candidate kept, between its read and its
+        write transactions, and waits for it: an adapter answers quickly (a short timeout, a
+        fallback) or raises."""
         ...
 
 

@@ -66,7 +66,7 @@ def _public_zones(
     """The zone a customer sees is the map provider's name for the vendor's area, never its
     address. Only the candidates kept (at most `max_candidates`) are looked up."""
     where = {v.id: v.location for v in vendors}
-    return [attrs.evolve(c, zone=maps.zone_for(where[c.vendor_id])) for c in candidates]
+    return [attrs.evolve(c, zone=maps.zone_for(where[c.vendor_id], c.zone)) for c in candidates]
 
 
 def request_quote(
