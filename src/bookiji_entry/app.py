@@ -23,6 +23,7 @@ def create_app(
 ) -> Starlette:
     """`instrument=False` leaves out the request metrics, correlation ids and access log
     (only bench/instrumentation_overhead.py does, to measure what they cost)."""
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield

@@ -30,4 +30,3 @@ def enable(directory: str) -> None:
     os.environ[VARIABLE] = str(path)
     if not is_multiprocess():
         values.ValueClass = values.MultiProcessValue()
-
