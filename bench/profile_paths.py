@@ -3,7 +3,7 @@ in this process, with per-stage timings and the database work each request does.
 
     .venv/bin/python bench/profile_paths.py                      # 500 flows, one at a time
     .venv/bin/python bench/profile_paths.py --concurrency 8      # 8 threads: lock waits show
-    .venv/bin/python bench/profile_paths.py --cprofile 30        # and the top 30 functions
+    .venv/bin/py-spy record -f raw -o paths.txt -- .venv/bin/python bench/profile_paths.py
 
 The app is `bkctl serve`'s (local profile: SQLite in a temporary file, SimCity's payment
 provider kept in that database, the request middleware on), without the background loops. The
@@ -22,9 +22,7 @@ the write lock (`BEGIN IMMEDIATE` to its end).
 from __future__ import annotations
 
 import argparse
-import cProfile
 import functools
-import pstats
 import random
 import statistics
 import sys
@@ -51,6 +49,12 @@ from bookiji_entry.bootstrap import bootstrap
 from bookiji_entry.problems import CORRELATION_ID
 from bookiji_entry.seed import ADMIN_ID, fixed_token, seed_demo
 from bookiji_entry.settings import Profile, Settings
+from bookiji_entry.workers import Background, all_loops
+
+try:
+    import bookiji_adapters.sqlalchemy.write_gate as gate_module
+except ImportError:  # a version before the gate, for comparisons
+    gate_module = None  # type: ignore[assignment]
 
 ENDPOINTS = ("quote", "confirm")
 
@@ -115,6 +119,8 @@ def instrument() -> None:
     wrap(quotes_http.render, "quote", "render")
     wrap(bookings_http.render, "booking", "render")
     wrap(SqlAlchemyUnitOfWork, "__enter__", "uow enter (pool checkout)")
+    if gate_module is not None:  # the queue of this process's SQLite writers
+        wrap(gate_module.WriteGate, "enter", "wait: write gate")
 
     @event.listens_for(Engine, "connect")
     def _connect(*_args: Any) -> None:
@@ -233,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=30, help="flows not measured (default 30)")
     parser.add_argument("--concurrency", type=int, default=1, help="threads sending flows")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--cprofile", type=int, metavar="N", help="print the top N functions")
+    parser.add_argument(
+        "--loops", action="store_true", help="run bkctl serve's background loops alongside"
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="bookiji-paths-"))
@@ -246,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     access_lines = (workdir / "access.log").open("w")
     sys.stderr, stderr = access_lines, sys.stderr
     statuses: dict[Any, int] = defaultdict(int)
+    background = Background(all_loops(services) if args.loops else [])
+    background.start()
     with TestClient(create_app(services)) as client:
         make = bodies(population(client), rng)
         for _ in range(args.warmup):
@@ -253,7 +263,6 @@ def main(argv: list[str] | None = None) -> int:
         instrument()
         RECORDER.seconds = {e: defaultdict(list) for e in ENDPOINTS}
         work = [next(make) for _ in range(args.flows)]
-        profiler = cProfile.Profile() if args.cprofile else None
         threads = [
             threading.Thread(
                 target=lambda part=work[i :: args.concurrency]: [
@@ -263,22 +272,16 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.concurrency)
         ]
         started = time.perf_counter()
-        if profiler:
-            profiler.enable()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        if profiler:
-            profiler.disable()
         wall = time.perf_counter() - started
+    background.close()
     sys.stderr = stderr
     access_lines.close()
     services.database.dispose()
     report(args.flows, args.concurrency, wall, statuses)
-    if profiler:
-        print()
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(args.cprofile)
     return 0
 
 

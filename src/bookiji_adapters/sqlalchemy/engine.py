@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 
+from bookiji_adapters.sqlalchemy.write_gate import GatedConnection, WriteGate, gate_for_file
 from bookiji_core.errors import ConcurrentUpdate, LockTimeout
 
 # How long a transaction waits for a lock (a PostgreSQL row or advisory lock, SQLite's write
@@ -64,15 +66,17 @@ def _sqlite_engine(url: URL) -> Engine:
         # Each pooled connection would get a database of its own (and WAL needs a file).
         raise ValueError(f"SQLite storage needs a file path, e.g. sqlite:///var/bookiji.db: {url}")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    event.listen(engine, "connect", _on_sqlite_connect)
+    engine = create_engine(url, connect_args={"factory": GatedConnection})
+    gate = gate_for_file(database, LOCK_TIMEOUT_MS / 1000)
+    event.listen(engine, "connect", partial(_on_sqlite_connect, gate))
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+def _on_sqlite_connect(gate: WriteGate, dbapi_connection: Any, _record: object) -> None:
     # Take BEGIN away from the sqlite3 driver (it would defer it past SELECTs); see _on_begin.
     dbapi_connection.isolation_level = None
+    dbapi_connection.gate = gate
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_MS}")
@@ -89,5 +93,13 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # is committed and neither waits for the writer nor makes the writers wait.
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
-    else:
+        return
+    # Writers of this process queue on the file's gate first (see write_gate.py); the
+    # connection lets it go when the transaction commits or rolls back.
+    raw: GatedConnection = connection.connection.dbapi_connection  # type: ignore[assignment]
+    raw.enter_gate()
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        raw.leave_gate()
+        raise
