@@ -67,7 +67,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 time.sleep(POLL_SECONDS)
         elapsed = time.monotonic() - started
         services.telemetry.rollback(elapsed)  # bookiji_rollback_duration_seconds
-    booking = result.booking
+        # Show where the booking ended up once the relay carried the payment, not before.
+        with services.uow() as uow:
+            booking = uow.bookings.get(result.booking.id) or result.booking
     report = {
         "booking": render.booking(booking),
         "payment_messages": [
