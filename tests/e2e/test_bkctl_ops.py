@@ -101,3 +101,34 @@ def test_an_unknown_flag_is_a_clear_refusal(
     status, _, err = run(capsys, services, "flags", "set", "nope", "on", "--reason", "x")
     assert status == 2
     assert "unknown flag" in err
+
+
+def test_rollback_waits_for_the_relay_and_reports_the_settled_payment(
+    services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    from bookiji_entry.workers.outbox import relay_for, tick
+
+    booking_id = booked(services, capsys)
+    relay = relay_for(services, owner="test-relay")
+    tick(relay)  # the hold is placed
+    stop = threading.Event()
+
+    def keep_relaying() -> None:
+        while not stop.wait(0.05):
+            tick(relay)
+
+    worker = threading.Thread(target=keep_relaying, daemon=True)
+    worker.start()
+    try:
+        status, out, _ = run(
+            capsys, services, "rollback", "--booking", booking_id, "--wait", "10", "--json"
+        )
+    finally:
+        stop.set()
+        worker.join(5)
+    assert status == 0
+    report = json.loads(out)
+    assert [m["state"] for m in report["payment_messages"]] == ["committed"]
+    assert report["booking"]["payment_status"] == "released"
