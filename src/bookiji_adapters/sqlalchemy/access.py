@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
 from bookiji_adapters.sqlalchemy.tables import access_log, principals
 from bookiji_core.access import AccessLogEntry, Principal, Role
+
+# Every request authenticates: the statement is built once.
+_BY_TOKEN_HASH = select(principals.c.role, principals.c.subject_id).where(
+    principals.c.token_hash == bindparam("token_hash")
+)
 
 
 class SqlAlchemyAccessLog(SqlAlchemyRepository):
@@ -14,13 +19,14 @@ class SqlAlchemyAccessLog(SqlAlchemyRepository):
 
     def append(self, entry: AccessLogEntry) -> None:
         self._conn.execute(
-            insert(access_log).values(
-                subject_id=entry.subject_id,
-                actor_id=entry.actor_id,
-                purpose=entry.purpose,
-                resource=entry.resource,
-                at=entry.at,
-            )
+            insert(access_log),
+            {
+                "subject_id": entry.subject_id,
+                "actor_id": entry.actor_id,
+                "purpose": entry.purpose,
+                "resource": entry.resource,
+                "at": entry.at,
+            },
         )
 
     def for_subject(self, subject_id: str) -> list[AccessLogEntry]:
@@ -43,8 +49,5 @@ class SqlAlchemyPrincipals(SqlAlchemyRepository):
         upsert(self._conn, principals, row, ["token_hash"])
 
     def by_token_hash(self, token_hash: str) -> Principal | None:
-        stmt = select(principals.c.role, principals.c.subject_id).where(
-            principals.c.token_hash == token_hash
-        )
-        row = self._conn.execute(stmt).first()
+        row = self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
         return None if row is None else Principal(Role(row.role), row.subject_id)

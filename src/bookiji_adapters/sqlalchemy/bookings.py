@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, RowMapping, insert, select, update
+from sqlalchemy import CursorResult, Executable, RowMapping, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
@@ -79,16 +79,30 @@ def _is_slot_taken(error: IntegrityError) -> bool:
     return SLOT_TAKEN in str(error.orig)
 
 
+# Built once: quotes and confirms run them on every request.
+_GET = select(bookings).where(bookings.c.id == bindparam("id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_BUSY = (
+    select(bookings.c.vendor_id, bookings.c.starts_at, bookings.c.ends_at)
+    .where(
+        bookings.c.vendor_id.in_(bindparam("vendor_ids", expanding=True)),
+        bookings.c.state.in_(ACTIVE_BOOKING_STATES),
+        bookings.c.starts_at < bindparam("end"),
+        bookings.c.ends_at > bindparam("start"),
+    )
+    .order_by(bookings.c.vendor_id, bookings.c.starts_at)
+)
+
+
 class SqlAlchemyBookings(SqlAlchemyRepository):
     def add(self, booking: Booking) -> None:
-        self._write(insert(bookings).values(_booking_row(booking) | {"version": 1}), booking)
+        self._write(insert(bookings), booking, _booking_row(booking) | {"version": 1})
         booking.version = 1
 
     def get(self, booking_id: BookingId, *, for_update: bool = False) -> Booking | None:
-        stmt = select(bookings).where(bookings.c.id == booking_id)
-        if for_update:
-            stmt = stmt.with_for_update()  # SQLite has no row locks; BEGIN IMMEDIATE suffices
-        row = self._conn.execute(stmt).mappings().first()
+        # SQLite has no row locks; BEGIN IMMEDIATE suffices.
+        stmt = _GET_FOR_UPDATE if for_update else _GET
+        row = self._conn.execute(stmt, {"id": booking_id}).mappings().first()
         return None if row is None else _booking(row)
 
     def update(self, booking: Booking) -> None:
@@ -101,13 +115,15 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
             raise ConcurrentUpdate(f"booking {booking.id} was changed by another transaction")
         booking.version += 1
 
-    def _write(self, stmt: Executable, booking: Booking) -> CursorResult[Any]:
+    def _write(
+        self, stmt: Executable, booking: Booking, params: dict[str, Any] | None = None
+    ) -> CursorResult[Any]:
         attempt = 1
         while True:
             try:
                 # A savepoint keeps the transaction usable after a refusal, as in memory.
                 with self._conn.begin_nested():
-                    return self._conn.execute(stmt)
+                    return self._conn.execute(stmt, params)
             except IntegrityError as error:
                 if _is_slot_taken(error):
                     raise SlotTaken(
@@ -129,18 +145,8 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
         found: dict[VendorId, list[Interval]] = {vid: [] for vid in vendor_ids}
         if not found:
             return found
-        b = bookings.c
-        stmt = (
-            select(b.vendor_id, b.starts_at, b.ends_at)
-            .where(
-                b.vendor_id.in_(found),
-                b.state.in_(ACTIVE_BOOKING_STATES),
-                b.starts_at < within.end,
-                b.ends_at > within.start,
-            )
-            .order_by(b.vendor_id, b.starts_at)
-        )
-        for vendor_id, starts_at, ends_at in self._conn.execute(stmt):
+        params = {"vendor_ids": list(found), "start": within.start, "end": within.end}
+        for vendor_id, starts_at, ends_at in self._conn.execute(_BUSY, params):
             found[vendor_id].append(Interval(starts_at, ends_at))
         return found
 
@@ -172,16 +178,17 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
 class SqlAlchemyAuditTrail(SqlAlchemyRepository):
     def append(self, entry: AuditEntry) -> None:
         self._conn.execute(
-            insert(booking_audit).values(
-                booking_id=entry.booking_id,
-                from_state=entry.from_state.value,
-                to_state=entry.to_state.value,
-                action=entry.action,
-                actor_type=entry.actor_type.value,
-                actor_id=entry.actor_id,
-                reason=entry.reason,
-                at=entry.at,
-            )
+            insert(booking_audit),
+            {
+                "booking_id": entry.booking_id,
+                "from_state": entry.from_state.value,
+                "to_state": entry.to_state.value,
+                "action": entry.action,
+                "actor_type": entry.actor_type.value,
+                "actor_id": entry.actor_id,
+                "reason": entry.reason,
+                "at": entry.at,
+            },
         )
 
     def for_booking(self, booking_id: BookingId) -> list[AuditEntry]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select
+from sqlalchemy import RowMapping, bindparam, delete, insert, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
 from bookiji_adapters.sqlalchemy.tables import customers, vendor_services, vendor_windows, vendors
@@ -48,6 +48,31 @@ def _vendor(row: RowMapping, services: Iterable[str]) -> Vendor:
     )
 
 
+# Built once: every quote runs the first three, every confirm the last.
+_OFFERING = (
+    select(vendors)
+    .join(vendor_services, vendor_services.c.vendor_id == vendors.c.id)
+    .where(
+        vendor_services.c.service_type == bindparam("service_type"),
+        vendors.c.rating >= bindparam("min_rating"),
+    )
+    .order_by(vendors.c.id)
+)
+_SERVICES = select(vendor_services).where(
+    vendor_services.c.vendor_id.in_(bindparam("vendor_ids", expanding=True))
+)
+_WINDOWS = (
+    select(vendor_windows.c.vendor_id, vendor_windows.c.starts_at, vendor_windows.c.ends_at)
+    .where(
+        vendor_windows.c.vendor_id.in_(bindparam("vendor_ids", expanding=True)),
+        vendor_windows.c.starts_at < bindparam("end"),
+        vendor_windows.c.ends_at > bindparam("start"),
+    )
+    .order_by(vendor_windows.c.vendor_id, vendor_windows.c.starts_at, vendor_windows.c.id)
+)
+_CUSTOMER = select(customers).where(customers.c.id == bindparam("id"))
+
+
 class SqlAlchemyVendors(SqlAlchemyRepository):
     def add(self, vendor: Vendor) -> None:
         upsert(self._conn, vendors, _vendor_row(vendor), ["id"])
@@ -65,21 +90,16 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
         return None if row is None else _vendor(row, self._services([vendor_id])[vendor_id])
 
     def offering(self, service_type: str, min_rating: float) -> list[Vendor]:
-        stmt = (
-            select(vendors)
-            .join(vendor_services, vendor_services.c.vendor_id == vendors.c.id)
-            .where(vendor_services.c.service_type == service_type, vendors.c.rating >= min_rating)
-            .order_by(vendors.c.id)
-        )
-        rows = self._conn.execute(stmt).mappings().all()
+        params = {"service_type": service_type, "min_rating": min_rating}
+        rows = self._conn.execute(_OFFERING, params).mappings().all()
         services = self._services([row["id"] for row in rows])
         return [_vendor(row, services[row["id"]]) for row in rows]
 
     def _services(self, vendor_ids: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {vid: [] for vid in vendor_ids}
         if vendor_ids:
-            stmt = select(vendor_services).where(vendor_services.c.vendor_id.in_(vendor_ids))
-            for vendor_id, service_type in self._conn.execute(stmt):
+            params = {"vendor_ids": list(vendor_ids)}
+            for vendor_id, service_type in self._conn.execute(_SERVICES, params):
                 found[vendor_id].append(service_type)
         return found
 
@@ -96,13 +116,8 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
         found: dict[VendorId, list[Interval]] = {vid: [] for vid in vendor_ids}
         if not found:
             return found
-        w = vendor_windows.c
-        stmt = (
-            select(w.vendor_id, w.starts_at, w.ends_at)
-            .where(w.vendor_id.in_(found), w.starts_at < within.end, w.ends_at > within.start)
-            .order_by(w.vendor_id, w.starts_at, w.id)
-        )
-        for vendor_id, starts_at, ends_at in self._conn.execute(stmt):
+        params = {"vendor_ids": list(found), "start": within.start, "end": within.end}
+        for vendor_id, starts_at, ends_at in self._conn.execute(_WINDOWS, params):
             found[vendor_id].append(Interval(starts_at, ends_at))
         return found
 
@@ -119,8 +134,7 @@ class SqlAlchemyCustomers(SqlAlchemyRepository):
         upsert(self._conn, customers, row, ["id"])
 
     def get(self, customer_id: CustomerId) -> Customer | None:
-        stmt = select(customers).where(customers.c.id == customer_id)
-        row = self._conn.execute(stmt).mappings().first()
+        row = self._conn.execute(_CUSTOMER, {"id": customer_id}).mappings().first()
         if row is None:
             return None
         return Customer(

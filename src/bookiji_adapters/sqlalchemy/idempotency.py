@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select
+from sqlalchemy import RowMapping, bindparam, delete, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
 from bookiji_adapters.sqlalchemy.tables import idempotency_keys
@@ -44,12 +44,18 @@ def _record(row: RowMapping) -> IdempotencyRecord:
     )
 
 
+_GET = (
+    select(idempotency_keys)
+    .where(_k.scope == bindparam("scope"), _k.key == bindparam("key"))
+    .with_for_update()
+)
+
+
 class SqlAlchemyIdempotencyKeys(SqlAlchemyRepository):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         # Locked on PostgreSQL: a read of a key is always followed by writing it in the same
         # transaction, and two requests must not both decide to take over one stale key.
-        stmt = select(idempotency_keys).where(_k.scope == scope, _k.key == key).with_for_update()
-        row = self._conn.execute(stmt).mappings().first()
+        row = self._conn.execute(_GET, {"scope": scope, "key": key}).mappings().first()
         return None if row is None else _record(row)
 
     def insert(self, record: IdempotencyRecord) -> None:

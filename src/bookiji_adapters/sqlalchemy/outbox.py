@@ -67,7 +67,7 @@ def _message(row: RowMapping) -> OutboxMessage:
 
 class SqlAlchemyOutbox(SqlAlchemyRepository):
     def add(self, message: OutboxMessage) -> None:
-        self._conn.execute(insert(outbox_messages).values(_message_row(message)))
+        self._conn.execute(insert(outbox_messages), _message_row(message))
 
     def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None:
         stmt = select(outbox_messages).where(_m.id == message_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import RowMapping, bindparam, insert, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
 from bookiji_adapters.sqlalchemy.tables import quotes
@@ -80,20 +80,25 @@ def _quote(row: RowMapping) -> Quote:
     )
 
 
+# Built once: every quote and every confirm runs them.
+_GET = select(quotes).where(quotes.c.id == bindparam("id"))
+_LIVE_BY_INTENT = (
+    select(quotes)
+    .where(quotes.c.intent_hash == bindparam("intent_hash"), quotes.c.expires_at > bindparam("now"))
+    .order_by(quotes.c.created_at.desc())
+    .limit(1)
+)
+
+
 class SqlAlchemyQuotes(SqlAlchemyRepository):
     def add(self, quote: Quote) -> None:
-        self._conn.execute(insert(quotes).values(_quote_row(quote)))
+        self._conn.execute(insert(quotes), _quote_row(quote))
 
     def get(self, quote_id: QuoteId) -> Quote | None:
-        row = self._conn.execute(select(quotes).where(quotes.c.id == quote_id)).mappings().first()
+        row = self._conn.execute(_GET, {"id": quote_id}).mappings().first()
         return None if row is None else _quote(row)
 
     def live_by_intent(self, intent_hash: str, now: datetime) -> Quote | None:
-        stmt = (
-            select(quotes)
-            .where(quotes.c.intent_hash == intent_hash, quotes.c.expires_at > now)
-            .order_by(quotes.c.created_at.desc())
-            .limit(1)
-        )
-        row = self._conn.execute(stmt).mappings().first()
+        params = {"intent_hash": intent_hash, "now": now}
+        row = self._conn.execute(_LIVE_BY_INTENT, params).mappings().first()
         return None if row is None else _quote(row)
