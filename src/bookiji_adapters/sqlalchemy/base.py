@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
+
+from bookiji_core.values import Interval, VendorId
 
 
 class ConnectionSource(Protocol):
@@ -24,6 +26,19 @@ class SqlAlchemyRepository:
     @property
     def _conn(self) -> Connection:
         return self._source.connection
+
+    def _intervals_by_vendor(
+        self, statement: Executable, vendor_ids: Iterable[VendorId], within: Interval
+    ) -> Mapping[VendorId, Sequence[Interval]]:
+        """Run a (vendor_id, starts_at, ends_at) query for `vendor_ids` over `within`; every
+        vendor asked about gets a list, empty if nothing matched."""
+        found: dict[VendorId, list[Interval]] = {vid: [] for vid in vendor_ids}
+        if not found:
+            return found
+        params = {"vendor_ids": list(found), "start": within.start, "end": within.end}
+        for vendor_id, starts_at, ends_at in self._conn.execute(statement, params):
+            found[vendor_id].append(Interval(starts_at, ends_at))
+        return found
 
 
 def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:

@@ -142,13 +142,7 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
     def busy(
         self, vendor_ids: Iterable[VendorId], within: Interval
     ) -> Mapping[VendorId, Sequence[Interval]]:
-        found: dict[VendorId, list[Interval]] = {vid: [] for vid in vendor_ids}
-        if not found:
-            return found
-        params = {"vendor_ids": list(found), "start": within.start, "end": within.end}
-        for vendor_id, starts_at, ends_at in self._conn.execute(_BUSY, params):
-            found[vendor_id].append(Interval(starts_at, ends_at))
-        return found
+        return self._intervals_by_vendor(_BUSY, vendor_ids, within)
 
     def list_for(
         self,
