@@ -46,10 +46,11 @@ import bookiji_entry.http.quotes as quotes_http
 from bookiji_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
 from bookiji_entry.app import create_app
 from bookiji_entry.bootstrap import bootstrap
+from bookiji_entry.bootstrap import loops as all_loops
 from bookiji_entry.problems import CORRELATION_ID
 from bookiji_entry.seed import ADMIN_ID, fixed_token, seed_demo
 from bookiji_entry.settings import Profile, Settings
-from bookiji_entry.workers import Background, all_loops
+from bookiji_entry.workers import Background
 
 try:
     import bookiji_adapters.sqlalchemy.write_gate as gate_module

@@ -1,7 +1,8 @@
 """The Starlette application: routes from `bookiji_entry.http`, errors as problem+json.
 
 Nothing happens at import. `create_app(services)` builds an app around services wired by
-`bootstrap`; `app_factory` does both from the environment, for `uvicorn --factory`.
+`bootstrap`, whose `routes` give each route module only what it uses; `app_factory` does both
+from the environment, for `uvicorn --factory`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from bookiji_entry import http, settings
-from bookiji_entry.bootstrap import Services, bootstrap
+from bookiji_entry import settings
+from bookiji_entry.bootstrap import Services, bootstrap, routes
 from bookiji_entry.http.observability import RequestObservability
 from bookiji_entry.problems import EXCEPTION_HANDLERS
 
@@ -31,7 +32,7 @@ def create_app(
             services.database.dispose()
 
     return Starlette(
-        routes=http.routes(services),
+        routes=routes(services),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
         middleware=(

@@ -1,21 +1,32 @@
-"""The composition root: the one place that imports punq and wires a profile's adapters."""
+"""The composition root: the one place that imports punq and builds every object graph."""
 
-# No `from __future__ import annotations`: punq resolves Services from its real annotations.
-from collections.abc import Callable
+# No `from __future__ import annotations`: punq reads the real annotations of what it builds.
+import inspect
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import attrs
 import punq
+from starlette.routing import BaseRoute
 
 from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
-from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
+from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
+from bookiji_entry import http, workers
+from bookiji_entry.http.bookings import BookingDeps
+from bookiji_entry.http.privacy import PrivacyDeps
+from bookiji_entry.http.quotes import QuoteDeps
+from bookiji_entry.http.simcity import SimCityDeps
+from bookiji_entry.http.webhooks import WebhookDeps
 from bookiji_entry.maps import maps_for
-from bookiji_entry.payments import gateway_for
+from bookiji_entry.payments import WebhookSecret, gateway_for, webhook_secret
 from bookiji_entry.settings import Settings
+from bookiji_entry.workers import Loop
+
+T = TypeVar("T")
 
 
 def _nothing() -> None:
@@ -33,7 +44,8 @@ class Database:
 
 @attrs.frozen
 class Services:
-    """What the HTTP app, the CLI and the worker loops need; built once, at the edge."""
+    """The parts one process is wired with (what tests inject and inspect). Only the edges
+    hold it: `routes`, `loops` and `inject` hand each handler, loop and command its own."""
 
     settings: Settings
     clock: Clock
@@ -47,9 +59,13 @@ class Services:
     @property
     def uow(self) -> UnitOfWorkFactory:
         """Units of work whose access-log writes (and failures) are counted by telemetry."""
-        if isinstance(self.telemetry, NullTelemetry):
-            return self.database.unit_of_work
-        return count_access_log_writes(self.database.unit_of_work, self.telemetry)
+        return counted_unit_of_work(self.database, self.telemetry)
+
+
+def counted_unit_of_work(database: Database, telemetry: Telemetry) -> UnitOfWorkFactory:
+    if isinstance(telemetry, NullTelemetry):
+        return database.unit_of_work
+    return count_access_log_writes(database.unit_of_work, telemetry)
 
 
 def database_for(settings: Settings) -> Database:
@@ -81,6 +97,80 @@ def _make_sqlite_folder(url: str) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def telemetry_for(settings: Settings, database: Database) -> Telemetry:
+    """Every profile exports Prometheus metrics (tests may pass another telemetry)."""
+    return PrometheusTelemetry(database.unit_of_work, multiprocess_dir=settings.metrics_dir)
+
+
+def _maps(settings: Settings, telemetry: Telemetry, database: Database) -> FallbackMapProvider:
+    # The flag is read through the raw units of work: reading it writes no access log.
+    return maps_for(settings, telemetry, database.unit_of_work)
+
+
+def _webhook_secret(settings: Settings) -> WebhookSecret:
+    return WebhookSecret(webhook_secret(settings))
+
+
+def _policy(settings: Settings) -> QuotePolicy:
+    return QuotePolicy(currency=settings.currency)
+
+
+_ONCE = punq.Scope.singleton
+
+
+def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
+    """Every registration, by type. A part in `given` (a test's, or one already built) is
+    used as it is; any other is built on first use, once per container."""
+    container = punq.Container()
+    container.register(Settings, instance=settings)
+    factories: dict[Any, Callable[..., object]] = {
+        Clock: SystemClock,
+        Ids: RandomIds,
+        QuotePolicy: _policy,
+        Database: database_for,
+        Telemetry: telemetry_for,
+        PaymentGateway: gateway_for,
+        FallbackMapProvider: _maps,
+        Services: Services,
+        # Derived: what handlers, loops and commands ask for by role.
+        UnitOfWorkFactory: counted_unit_of_work,
+        MapProvider: _map_provider,
+        WebhookSecret: _webhook_secret,
+    }
+    for key, factory in factories.items():
+        if key in given:
+            container.register(key, instance=given[key])
+        else:
+            container.register(key, factory=_provider(container, factory), scope=_ONCE)
+    # What each route module's handlers use; punq fills every field by its type.
+    for handlers in (QuoteDeps, PrivacyDeps, WebhookDeps, SimCityDeps):
+        container.register(handlers)
+    container.register(BookingDeps, confirm_within=settings.confirm_within)
+    return container
+
+
+def _map_provider(maps: FallbackMapProvider) -> MapProvider:
+    return maps
+
+
+def _provider(container: punq.Container, factory: Callable[..., object]) -> Callable[[], object]:
+    # punq builds a class from its constructor's types; a factory function gets the same.
+    if inspect.isclass(factory):
+        return lambda: container.instantiate(factory)
+    return lambda: _call(container, factory, {})
+
+
+def _call(container: punq.Container, function: Callable[..., T], given: dict[str, Any]) -> T:
+    """Call `function` with `given` and, for each other parameter without a default, what
+    the container resolves for its annotated type."""
+    wanted = {
+        name: container.resolve(parameter.annotation)
+        for name, parameter in inspect.signature(function, eval_str=True).parameters.items()
+        if name not in given and parameter.default is inspect.Parameter.empty
+    }
+    return function(**given, **wanted)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -92,25 +182,49 @@ def bootstrap(
     maps: FallbackMapProvider | None = None,
 ) -> Services:
     """Wire the profile's adapters; tests may pass their own clock, ids, database,
-    telemetry, gateway or maps. Every profile exports Prometheus metrics unless a telemetry
-    is given."""
-    database = database or database_for(settings)
-    if telemetry is None:
-        telemetry = PrometheusTelemetry(
-            database.unit_of_work, multiprocess_dir=settings.metrics_dir
-        )
-    container = punq.Container()
-    container.register(Settings, instance=settings)
-    clock = clock or SystemClock()
-    container.register(Clock, instance=clock)
-    container.register(Ids, instance=ids or RandomIds())
-    container.register(QuotePolicy, instance=QuotePolicy(currency=settings.currency))
-    container.register(Database, instance=database)
-    container.register(Telemetry, instance=telemetry)
-    container.register(PaymentGateway, instance=gateway or gateway_for(settings, clock))
-    if maps is None:
-        maps = maps_for(settings, telemetry, database.unit_of_work)
-    container.register(FallbackMapProvider, instance=maps)
-    container.register(Services)
-    services: Services = container.resolve(Services)
-    return services
+    telemetry, gateway or maps."""
+    chosen: dict[Any, object | None] = {
+        Clock: clock,
+        Ids: ids,
+        Database: database,
+        Telemetry: telemetry,
+        PaymentGateway: gateway,
+        FallbackMapProvider: maps,
+    }
+    given = {key: part for key, part in chosen.items() if part is not None}
+    return _container(settings, given).resolve(Services)
+
+
+def _wired(services: Services) -> punq.Container:
+    parts: dict[Any, object] = {
+        Services: services,
+        Clock: services.clock,
+        Ids: services.ids,
+        QuotePolicy: services.policy,
+        Database: services.database,
+        Telemetry: services.telemetry,
+        PaymentGateway: services.gateway,
+        FallbackMapProvider: services.maps,
+    }
+    return _container(services.settings, parts)
+
+
+def inject(function: Callable[..., T], services: Services, **given: Any) -> T:
+    """Call a command, a loop's factory or a use case with the dependencies its parameters
+    name by type, from these services; the edges (bkctl, tests) resolve this way, once."""
+    return _call(_wired(services), function, given)
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    """The routes of every module of `bookiji_entry.http`, each given what it declares."""
+    container = _wired(services)
+    return [r for module in http.route_modules() for r in _call(container, module.routes, {})]
+
+
+def loops(services: Services) -> list[Loop]:
+    """The loops of every module of `bookiji_entry.workers`, each given what it declares."""
+    container = _wired(services)
+    found: Iterable[list[Loop]] = (
+        _call(container, module.loops, {}) for module in workers.loop_modules()
+    )
+    return [loop for some in found for loop in some]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 
+import attrs
+
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.simcity.state import ProviderState
 from bookiji_adapters.stripe import StripePaymentGateway
@@ -45,6 +47,13 @@ def simcity_state_for(settings: Settings) -> ProviderState | None:
     from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
 
     return SqlAlchemyProviderState.for_url(settings.database_url)
+
+
+@attrs.frozen
+class WebhookSecret:
+    """The secret the provider's webhooks are signed with (Stripe's, or SimCity's)."""
+
+    value: str = attrs.field(repr=False)
 
 
 def webhook_secret(settings: Settings) -> str:

@@ -8,8 +8,9 @@ from datetime import timedelta
 from starlette.testclient import TestClient
 
 from bookiji_adapters.memory import ManualClock
-from bookiji_entry.bootstrap import Services
-from bookiji_entry.workers import Background, Loop, all_loops
+from bookiji_entry.bootstrap import Services, inject
+from bookiji_entry.bootstrap import loops as all_loops
+from bookiji_entry.workers import Background, Loop
 from bookiji_entry.workers.auto_cancel import tick
 
 from .conftest import CUSTOMER, bearer, confirm, quote
@@ -19,10 +20,10 @@ def test_auto_cancel_releases_a_booking_the_vendor_did_not_confirm_in_time(
     client: TestClient, services: Services, clock: ManualClock
 ) -> None:
     booking = confirm(client, quote(client), "k").json()
-    assert tick(services) == 0
+    assert inject(tick, services) == 0
 
     clock.advance(timedelta(minutes=15))
-    cancelled = tick(services)
+    cancelled = inject(tick, services)
 
     assert cancelled == 1
     shown = client.get(f"/api/bookings/{booking['booking_id']}", headers=bearer(CUSTOMER)).json()
@@ -32,7 +33,7 @@ def test_auto_cancel_releases_a_booking_the_vendor_did_not_confirm_in_time(
         "auto_cancel",
         "system",
     )
-    assert tick(services) == 0
+    assert inject(tick, services) == 0
 
 
 def test_serve_runs_the_auto_cancel_loop(services: Services) -> None:

@@ -108,10 +108,11 @@ def test_rollback_waits_for_the_relay_and_reports_the_settled_payment(
 ) -> None:
     import threading
 
+    from bookiji_entry.bootstrap import inject
     from bookiji_entry.workers.outbox import relay_for, tick
 
     booking_id = booked(services, capsys)
-    relay = relay_for(services, owner="test-relay")
+    relay = inject(relay_for, services, owner="test-relay")
     tick(relay)  # the hold is placed
     stop = threading.Event()
 

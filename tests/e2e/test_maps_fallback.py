@@ -129,11 +129,11 @@ def test_the_health_check_sees_an_outage_and_a_recovery_without_any_quote(
     api: TestClient, wired: Services, map_server: SimCityMapServer
 ) -> None:
     map_server.switch(MapServerMode.DOWN)
-    assert maps_worker.tick(wired) is False
+    assert maps_worker.tick(wired.maps) is False
     assert metric(api, "bookiji_map_provider_up", provider="primary") == 0
 
     map_server.switch(MapServerMode.HEALTHY)
-    assert maps_worker.tick(wired) is True
+    assert maps_worker.tick(wired.maps) is True
     assert metric(api, "bookiji_map_provider_up", provider="primary") == 1
     assert lookups(api, "primary", "ok") == lookups(api, "fallback", "ok") == 0
 
@@ -146,7 +146,7 @@ def test_after_a_recovery_the_health_check_puts_the_primary_back_at_once(
     map_server.switch(MapServerMode.HEALTHY)
     assert all(z.startswith("Vancouver – ") for z in ask(api, minutes=45))  # resting for 30 s
 
-    maps_worker.tick(wired)
+    maps_worker.tick(wired.maps)
 
     assert all(z.startswith("SimCity ") for z in ask(api, minutes=30))
     assert metric(api, "bookiji_map_provider_up", provider="primary") == 1

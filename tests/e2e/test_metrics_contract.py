@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.stripe import signature_header
-from bookiji_entry.bootstrap import Services
+from bookiji_entry.bootstrap import Services, inject
 from bookiji_entry.payments import webhook_secret
 from bookiji_entry.workers.outbox import relay_for
 from tests.ops.test_rules_name_known_metrics import metric_catalogue
@@ -24,7 +24,7 @@ def exercise(client: TestClient, services: Services) -> None:
     assert confirmed.status_code == 201, confirmed.text
     booking_id = confirmed.json()["booking_id"]
     assert client.get(f"/api/bookings/{booking_id}", headers=bearer(CUSTOMER)).status_code == 200
-    relay_for(services, "contract").drain()
+    inject(relay_for, services, owner="contract").drain()
     gateway = services.gateway
     assert isinstance(gateway, SimCityPaymentGateway)
     event = gateway.pending.pop(0)

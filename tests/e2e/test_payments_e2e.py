@@ -14,7 +14,7 @@ from bookiji_adapters.memory import ManualClock
 from bookiji_adapters.simcity import Fault, SimCityPaymentGateway
 from bookiji_adapters.stripe import signature_header
 from bookiji_core.payments import OutboxState
-from bookiji_entry.bootstrap import Services
+from bookiji_entry.bootstrap import Services, inject
 from bookiji_entry.payments import webhook_secret
 from bookiji_entry.workers.outbox import relay_for
 
@@ -50,7 +50,7 @@ def test_a_booking_is_held_captured_and_receipted_through_relay_and_webhooks(
     client: TestClient, services: Services
 ) -> None:
     booking = booked(client)
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     sim = gateway(services)
     hold_event = sim.pending.pop(0)
     assert post_event(client, services, hold_event.payload).json()["outcome"] == "success"
@@ -60,7 +60,7 @@ def test_a_booking_is_held_captured_and_receipted_through_relay_and_webhooks(
         headers=vendor(booking["provider_id"]),
     )
     assert response.status_code == 200, response.text
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     for _ in range(3):  # FLAKY_WEBHOOK: the capture's event, delivered three times
         outcome = post_event(client, services, sim.pending[0].payload).json()["outcome"]
     assert outcome == "idempotent_skip"
@@ -74,7 +74,7 @@ def test_a_badly_signed_webhook_is_refused_with_400_and_changes_nothing(
     client: TestClient, services: Services
 ) -> None:
     booked(client)
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     event = gateway(services).pending[0]
 
     response = post_event(client, services, event.payload, secret="whsec_forged")
@@ -90,7 +90,7 @@ def test_a_webhook_that_cannot_read_the_provider_answers_503_for_stripe_to_retry
     client: TestClient, services: Services
 ) -> None:
     booked(client)
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     sim = gateway(services)
     sim.inject(Fault.GATEWAY_502, operation="retrieve")
 
@@ -105,11 +105,11 @@ def test_bkctl_pauses_resumes_and_reports_the_outbox(
     booked(client)
     status, out, _ = run(capsys, services, "outbox", "pause", "--json")
     assert status == 0 and json.loads(out)["paused"] is True
-    assert relay_for(services, "e2e").run_once().paused
+    assert inject(relay_for, services, owner="e2e").run_once().paused
 
     status, out, _ = run(capsys, services, "outbox", "resume", "--json")
     assert json.loads(out)["counts"]["queued"] == 1
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     status, out, _ = run(capsys, services, "outbox", "status")
     assert status == 0 and "running" in out and "committed 1" in out
 
@@ -123,7 +123,7 @@ def test_bkctl_lists_and_drains_the_dlq(
     booked(client)
     sim = gateway(services)
     sim.rates.gateway_502 = 1.0
-    relay = relay_for(services, "e2e")
+    relay = inject(relay_for, services, owner="e2e")
     for _ in range(10):  # every attempt fails; the clock moves to each retry
         relay.drain()
         with services.uow() as uow:
@@ -147,12 +147,12 @@ def test_bkctl_ledger_reconcile_counts_and_fixes_a_double_charge(
     client: TestClient, services: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:
     booking = booked(client)
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     client.post(
         f"/api/bookings/{booking['booking_id']}/provider-confirm",
         headers=vendor(booking["provider_id"]),
     )
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     status, out, _ = run(capsys, services, "ledger", "reconcile", "--json")
     assert status == 0 and json.loads(out)["double_charges"] == 0
 
@@ -165,7 +165,7 @@ def test_bkctl_ledger_reconcile_counts_and_fixes_a_double_charge(
 
     status, out, _ = run(capsys, services, "ledger", "reconcile", "--fix", "--json")
     assert status == 0 and json.loads(out)["refunds_queued"] == [stray.id]
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     assert sim.retrieve(stray.id).net_captured == 0
     status, out, _ = run(capsys, services, "ledger", "reconcile", "--json")
     assert (status, json.loads(out)["double_charges"]) == (0, 0)
@@ -177,7 +177,7 @@ def test_a_webhook_for_a_booking_locked_too_long_answers_503_and_is_applied_on_r
     if not services.settings.is_postgresql:
         pytest.skip("row locks with a lock timeout: PostgreSQL")
     booking = booked(client)
-    relay_for(services, "e2e").drain()
+    inject(relay_for, services, owner="e2e").drain()
     event = gateway(services).pending[0]
     engine = create_engine(services.settings.database_url)
     with engine.connect() as other:

@@ -16,8 +16,8 @@ from bookiji_adapters.memory import InMemoryTelemetry
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_core.usecases import OutboxRelay
 from bookiji_core.usecases.privacy import ShredReport
-from bookiji_entry.bootstrap import Services
-from bookiji_entry.workers import all_loops
+from bookiji_entry.bootstrap import Services, inject
+from bookiji_entry.bootstrap import loops as all_loops
 from bookiji_entry.workers.shredder import tick
 
 from .conftest import ADMIN, CUSTOMER, OTHER_CUSTOMER, bearer, confirm, quote, vendor
@@ -38,7 +38,7 @@ def book(client: TestClient, services: Services) -> dict[str, Any]:
 
 
 def shred(services: Services) -> ShredReport:
-    return tick(services)
+    return inject(tick, services)
 
 
 def access_log(services: Services, subject: str = SUBJECT) -> list[tuple[str, str]]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import inspect
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bookiji_adapters.memory import InMemoryStorage
+from bookiji_adapters.memory import InMemoryStorage, ManualClock
 from bookiji_adapters.system import RandomIds, SystemClock
-from bookiji_entry.bootstrap import bootstrap
+from bookiji_core.ports import Clock, UnitOfWorkFactory
+from bookiji_entry import cli, http, workers
+from bookiji_entry.bootstrap import Services, bootstrap, inject, loops, routes
+from bookiji_entry.cli import main
+from bookiji_entry.http.bookings import BookingDeps
+from bookiji_entry.http.webhooks import WebhookDeps
 from bookiji_entry.settings import (
     DEFAULT_DATABASE_URL,
     MEMORY_URL,
@@ -17,6 +24,7 @@ from bookiji_entry.settings import (
     Settings,
     SettingsError,
 )
+from tests.unit.conftest import make_vendor
 
 PRODUCTION = {
     "BOOKIJI_PROFILE": "production",
@@ -137,3 +145,119 @@ def test_the_map_service_is_the_primary_only_when_its_url_is_set() -> None:
     assert not offline.maps.has_primary
     assert online.maps.has_primary
     online.maps.close()
+
+
+def _parameters(function: Any) -> list[inspect.Parameter]:
+    return list(inspect.signature(function, eval_str=True).parameters.values())
+
+
+def _commands() -> dict[str, Any]:
+    """Every bkctl command's `run`, by its subcommand path."""
+    found: dict[str, Any] = {}
+
+    def walk(parser: Any, path: str) -> None:
+        run = parser.get_default("run")
+        if run is not None:
+            found[path] = run
+        for action in parser._actions:  # argparse keeps subparsers only here
+            for name, sub in getattr(action, "_name_parser_map", {}).items():
+                walk(sub, f"{path} {name}".strip())
+
+    walk(cli.build_parser(), "")
+    return found
+
+
+def test_no_route_module_loop_or_command_is_handed_the_services_or_a_container() -> None:
+    factories = [m.routes for m in http.route_modules()] + [m.loops for m in workers.loop_modules()]
+    # serve and worker are a process's main: they build the app or the loops from everything.
+    commands = [run for path, run in _commands().items() if path not in {"serve", "worker"}]
+    handed = {
+        f"{getattr(f, '__module__', f)}: {p.name}"
+        for f in factories + commands
+        for p in _parameters(f)
+        if p.annotation is Services or "Container" in str(p.annotation) or p.name == "context"
+    }
+
+    assert factories and len(commands) > 20
+    assert handed == set()
+
+
+def test_a_route_module_gets_only_what_its_handlers_use() -> None:
+    services = bootstrap(Settings(profile=Profile.TEST, database_url=MEMORY_URL))
+
+    webhook = inject(_webhook_deps, services)
+
+    assert [f.name for f in WebhookDeps.__attrs_attrs__] == [
+        "secret",
+        "uow",
+        "gateway",
+        "clock",
+        "ids",
+        "telemetry",
+    ]
+    assert webhook.gateway is services.gateway and webhook.clock is services.clock
+    assert webhook.secret.value == "whsec_simcity_local"
+    assert "whsec" not in repr(webhook.secret)
+
+
+def _webhook_deps(deps: WebhookDeps) -> WebhookDeps:
+    return deps
+
+
+def _booking_deps(deps: BookingDeps) -> BookingDeps:
+    return deps
+
+
+def test_the_confirm_window_reaches_the_booking_routes_from_the_settings() -> None:
+    settings = Settings(
+        profile=Profile.TEST, database_url=MEMORY_URL, confirm_within=timedelta(minutes=2)
+    )
+
+    deps = inject(_booking_deps, bootstrap(settings))
+
+    assert deps.confirm_within == timedelta(minutes=2)
+
+
+def test_what_a_test_gives_bootstrap_is_what_every_handler_and_loop_uses() -> None:
+    clock = ManualClock(datetime(2030, 1, 7, tzinfo=UTC))
+    services = bootstrap(Settings(profile=Profile.TEST, database_url=MEMORY_URL), clock=clock)
+
+    def needs(clock: Clock, uow: UnitOfWorkFactory) -> tuple[Clock, UnitOfWorkFactory]:
+        return clock, uow
+
+    given_clock, uow = inject(needs, services)
+    with uow() as unit:
+        unit.vendors.add(make_vendor(1))
+        unit.commit()
+    with services.uow() as unit:
+        seen = unit.vendors.get(make_vendor(1).id)
+
+    assert given_clock is clock
+    assert seen == make_vendor(1)  # one storage behind both
+    assert len(routes(services)) >= 19
+    assert {"auto-cancel", "outbox", "shredder", "reconcile"} <= {x.name for x in loops(services)}
+
+
+def test_each_part_is_built_once_per_process() -> None:
+    services = bootstrap(Settings(profile=Profile.TEST, database_url=MEMORY_URL))
+
+    def parts(deps: WebhookDeps, again: WebhookDeps) -> tuple[WebhookDeps, WebhookDeps]:
+        return deps, again
+
+    one, two = inject(parts, services)
+
+    assert one.gateway is two.gateway is services.gateway
+    assert one.telemetry is two.telemetry is services.telemetry
+
+
+def test_a_command_that_needs_only_its_arguments_wires_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Production without keys refuses to be wired: only a command that wires meets it.
+    monkeypatch.setenv("BOOKIJI_PROFILE", "production")
+    for name in ("BOOKIJI_STRIPE_API_KEY", "BOOKIJI_STRIPE_WEBHOOK_SECRET", "BOOKIJI_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert main(["simcity", "scenarios"]) == 0
+    assert main(["flags", "list"]) == 2
+    assert "configuration" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
 from bookiji_core.payments import OutboxState
 from bookiji_core.usecases import outbox_status
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import Services, bootstrap
+from bookiji_entry.bootstrap import Services, bootstrap, inject
 from bookiji_entry.cli import main
 from bookiji_entry.settings import METRICS_DIR_VARIABLE, Profile, Settings
 from bookiji_entry.workers.outbox import loops, relay_for
@@ -64,7 +64,7 @@ def book_and_hold(services: Services) -> dict[str, Any]:
     with TestClient(create_app(services)) as client:
         response = confirm(client, quote(client), "k-before-restart")
         assert response.status_code == 201, response.text
-    assert relay_for(services, "before").drain().committed == 1
+    assert inject(relay_for, services, owner="before").drain().committed == 1
     body: dict[str, Any] = response.json()
     return body
 
@@ -83,8 +83,8 @@ def test_a_booking_held_before_a_restart_is_captured_and_receipted_after_it(
             headers=vendor(booking["provider_id"]),
         )
         assert response.status_code == 200, response.text
-        report = relay_for(after, "after").drain()
-        (deliver,) = [loop for loop in loops(after) if loop.name == "simcity-webhooks"]
+        report = inject(relay_for, after, owner="after").drain()
+        (deliver,) = [loop for loop in inject(loops, after) if loop.name == "simcity-webhooks"]
         delivered = deliver.tick()
         shown = client.get(
             f"/api/bookings/{booking['booking_id']}", headers=bearer(CUSTOMER)

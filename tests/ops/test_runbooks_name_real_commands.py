@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bookiji_entry.bootstrap import bootstrap
+from bookiji_entry.bootstrap import loops as all_loops
 from bookiji_entry.cli import build_parser
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
-from bookiji_entry.workers import all_loops
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([*ROOT.glob("ops/**/*.md"), *ROOT.glob("docs/**/*.md"), ROOT / "README.md"])

@@ -32,7 +32,7 @@ from bookiji_adapters.simcity.world import EventLog
 from bookiji_core.access import Principal, Role, hash_token
 from bookiji_core.payments import OutboxState
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import Services, bootstrap
+from bookiji_entry.bootstrap import Services, bootstrap, inject
 from bookiji_entry.cli.simcity import run_wiring
 from bookiji_entry.payments import webhook_secret
 from bookiji_entry.seed import fixed_token, seed_demo
@@ -116,7 +116,7 @@ class SimCityHttp:
         self.admin = {"Authorization": f"Bearer {fixed_token('adm_ops')}"}
         self.timings: dict[str, list[float]] = {}
         self.webhooks: list[int] = []
-        self._relay = relay_for(services, "simcity-e2e")
+        self._relay = inject(relay_for, services, owner="simcity-e2e")
         provider.subscribe(self._deliver)
 
     def _deliver(self, payload: bytes, signature: str) -> object:

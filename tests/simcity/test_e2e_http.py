@@ -12,6 +12,7 @@ import pytest
 from bookiji_adapters.simcity.load import percentile
 from bookiji_adapters.simcity.population import customer_id
 from bookiji_core.privacy import DELETE_PURPOSE, EXPORT_PURPOSE
+from bookiji_entry.bootstrap import inject
 from bookiji_entry.cli import main as bkctl
 from bookiji_entry.workers.auto_cancel import tick as auto_cancel_tick
 from bookiji_entry.workers.shredder import tick as shredder_tick
@@ -111,7 +112,7 @@ def test_bkctl_rollback_of_a_silent_vendors_booking_releases_it_before_t(
     assert status == 0, capsys.readouterr()
     sim.settle()
     sim.clock.advance(sim.services.settings.confirm_within)
-    assert auto_cancel_tick(sim.services) == 0  # nothing left for auto-cancel to do
+    assert inject(auto_cancel_tick, sim.services) == 0  # nothing left for auto-cancel to do
 
     shown = sim.call("GET", f"/api/bookings/{booking['booking_id']}", token).json()
     assert (shown["state"], shown["payment_status"]) == ("cancelled", "released")
@@ -142,7 +143,7 @@ def test_a_synthetic_customers_export_and_deletion_take_under_60_s_and_are_acces
     deleted = sim.call("POST", f"/api/privacy/subjects/{subject}/delete", token, json={})
     assert deleted.status_code == 202, deleted.text
     sim.settle()
-    shredder_tick(sim.services)
+    inject(shredder_tick, sim.services)
     delete_seconds = time.perf_counter() - began
 
     status = sim.call("GET", f"/api/privacy/subjects/{subject}", headers=sim.admin).json()

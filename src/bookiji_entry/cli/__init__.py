@@ -1,22 +1,24 @@
 """`bkctl`: the command line of Bookiji core (console script `bookiji_entry.cli:main`).
 
 Every public module of this package that defines `register(subparsers)` adds its
-subcommands, each setting `run(args, context) -> exit status` as its default. To add a
-command, add a module here.
+subcommands, each setting `run(args, ...) -> exit status` as its default; `main` calls it with
+what its other parameters name by type, wired by the composition root for this one command.
+To add a command, add a module here.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from bookiji_core.errors import DomainError, InvalidInput
-from bookiji_entry.bootstrap import Services
-from bookiji_entry.cli._common import CliError, Context
+from bookiji_entry.bootstrap import Services, inject
+from bookiji_entry.cli._common import CliError, Wiring
 from bookiji_entry.problems import EdgeError, exit_code_for
 from bookiji_entry.settings import SettingsError
 
@@ -47,9 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
     """Parse, run, and turn every refusal into a message on stderr and a non-zero status."""
     args = build_parser().parse_args(argv)
-    context = Context(services)
     try:
-        return int(args.run(args, context))
+        return run(args.run, args, services)
     except SettingsError as exc:
         return _fail(f"configuration: {exc}", 2)
     except InvalidInput as exc:
@@ -62,6 +63,25 @@ def main(argv: Sequence[str] | None = None, *, services: Services | None = None)
         return _fail(str(exc), exc.status)
     except KeyboardInterrupt:
         return 130
+
+
+def run(command: Callable[..., int], args: argparse.Namespace, services: Services | None) -> int:
+    """Call a command with what its parameters name by type, wired for it alone: nothing for a
+    command that needs only its arguments (`bkctl slo`), the `Wiring` itself for one that
+    wires when it is ready (`bkctl serve`)."""
+    wiring = Wiring(services)
+    first, *others = inspect.signature(command, eval_str=True).parameters.values()
+    given: dict[str, object] = {first.name: args}
+    for parameter in others:
+        name = parameter.name
+        if parameter.annotation is Wiring:
+            given[name] = wiring
+        elif parameter.default is inspect.Parameter.empty:
+            break
+    else:
+        return int(command(**given))
+    with wiring() as wired:
+        return int(inject(command, wired, **given))
 
 
 def _fail(message: str, status: int) -> int:

@@ -1,4 +1,4 @@
-"""What the bkctl commands share: the services they run against and how they print."""
+"""What the bkctl commands share: their refusals, the caller's login and how they print."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
+
 from bookiji_core.access import Principal
+from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.usecases import authenticate
 from bookiji_entry import settings
 from bookiji_entry.bootstrap import Services, bootstrap
@@ -22,16 +25,18 @@ class CliError(Exception):
         self.status = status
 
 
-class Context:
-    """Services injected by a caller (tests), or wired from the environment per command."""
+@attrs.frozen
+class Wiring:
+    """A command's services: the injected ones (tests), or the environment's, wired when the
+    command is ready for them and closed after it. `bkctl serve` asks for this itself, as it
+    must set up the metrics directory its services report to before they are wired."""
 
-    def __init__(self, services: Services | None = None) -> None:
-        self._injected = services
+    injected: Services | None = None
 
     @contextmanager
-    def services(self) -> Iterator[Services]:
-        if self._injected is not None:
-            yield self._injected
+    def __call__(self) -> Iterator[Services]:
+        if self.injected is not None:
+            yield self.injected
             return
         wired = bootstrap(settings.current())
         try:
@@ -40,8 +45,8 @@ class Context:
             wired.database.dispose()
 
 
-def login(services: Services, token: str) -> Principal:
-    return authenticate(token, services.uow())
+def login(uow: UnitOfWorkFactory, token: str) -> Principal:
+    return authenticate(token, uow())
 
 
 def add_token(parser: Any) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
 from bookiji_core.usecases import confirm_booking
 from bookiji_entry import inputs, render
-from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
+from bookiji_entry.cli._common import add_json, add_token, login, print_json
 from bookiji_entry.cli.bookings import print_booking
+from bookiji_entry.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -33,17 +35,16 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
+def run(
+    args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock, ids: Ids, settings: Settings
+) -> int:
     body = {
         "quote_id": args.quote,
         "provider_id": args.provider,
         "payment_method": args.payment_method,
     }
-    with context.services() as services:
-        command = inputs.confirm_command(body, login(services, args.token), args.idempotency_key)
-        result = confirm_booking(
-            command, services.uow(), services.clock, services.ids, services.settings.confirm_within
-        )
+    command = inputs.confirm_command(body, login(uow, args.token), args.idempotency_key)
+    result = confirm_booking(command, uow(), clock, ids, settings.confirm_within)
     if args.json:
         print_json({**render.booking(result.booking), "replayed": result.replayed})
     else:

@@ -6,9 +6,10 @@ import argparse
 from typing import Any
 
 from bookiji_core.booking import Booking
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases import get_booking, list_bookings
 from bookiji_entry import render
-from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
+from bookiji_entry.cli._common import add_json, add_token, login, print_json
 
 
 def register(commands: Any) -> None:
@@ -32,11 +33,8 @@ def register(commands: Any) -> None:
     listing.set_defaults(run=run_list)
 
 
-def run_show(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        view = get_booking(
-            args.booking_id, login(services, args.token), services.uow(), services.clock
-        )
+def run_show(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    view = get_booking(args.booking_id, login(uow, args.token), uow(), clock)
     if args.json:
         print_json(render.booking_view(view))
         return 0
@@ -49,9 +47,8 @@ def run_show(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def run_list(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        found = list_bookings(login(services, args.token), services.uow(), limit=args.limit)
+def run_list(args: argparse.Namespace, uow: UnitOfWorkFactory) -> int:
+    found = list_bookings(login(uow, args.token), uow(), limit=args.limit)
     if args.json:
         print_json({"bookings": [render.booking(b) for b in found]})
         return 0

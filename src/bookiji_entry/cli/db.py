@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bookiji_entry.cli._common import Context
+from bookiji_entry.bootstrap import Database
+from bookiji_entry.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -19,8 +20,7 @@ def register(commands: Any) -> None:
     upgrade.set_defaults(run=run_upgrade)
 
 
-def run_upgrade(_args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        services.database.upgrade()
-        print(f"database is up to date: {services.settings.database_url_for_display}")
+def run_upgrade(args: argparse.Namespace, settings: Settings, database: Database) -> int:
+    database.upgrade()
+    print(f"database is up to date: {settings.database_url_for_display}")
     return 0

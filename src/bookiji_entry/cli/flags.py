@@ -6,9 +6,10 @@ import argparse
 from typing import Any
 
 from bookiji_core.flags import FlagState
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases.flags import list_flags, revert_last_change, set_flag
 from bookiji_entry import render
-from bookiji_entry.cli._common import Context, add_json, print_json
+from bookiji_entry.cli._common import add_json, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 
 
@@ -76,9 +77,8 @@ def _show(state: FlagState, as_json_output: bool) -> None:
         _print(state)
 
 
-def run_list(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        states = list_flags(services.uow())
+def run_list(args: argparse.Namespace, uow: UnitOfWorkFactory) -> int:
+    states = list_flags(uow())
     if args.json:
         print_json({"flags": [as_json(s) for s in states]})
     else:
@@ -87,22 +87,20 @@ def run_list(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def run_set(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        state = set_flag(
-            args.name,
-            args.value == "on",
-            operator(args),
-            args.reason,
-            services.uow(),
-            services.clock,
-        )
+def run_set(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    state = set_flag(
+        args.name,
+        args.value == "on",
+        operator(args),
+        args.reason,
+        uow(),
+        clock,
+    )
     _show(state, args.json)
     return 0
 
 
-def run_revert(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        state = revert_last_change(operator(args), args.reason, services.uow(), services.clock)
+def run_revert(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    state = revert_last_change(operator(args), args.reason, uow(), clock)
     _show(state, args.json)
     return 0

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import (
     OutboxStatus,
     dlq_messages,
@@ -18,7 +19,7 @@ from bookiji_core.usecases import (
     reconcile,
     set_paused,
 )
-from bookiji_entry.cli._common import CliError, Context, add_json, print_json
+from bookiji_entry.cli._common import CliError, add_json, print_json
 
 POLL_SECONDS = 0.5
 
@@ -90,12 +91,11 @@ def _status_json(status: OutboxStatus) -> dict[str, Any]:
     }
 
 
-def run_outbox(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        if args.action == "status":
-            status = outbox_status(services.uow())
-        else:
-            status = set_paused(services.uow(), services.clock, args.action == "pause")
+def run_outbox(args: argparse.Namespace, unit_of_work: UnitOfWorkFactory, clock: Clock) -> int:
+    if args.action == "status":
+        status = outbox_status(unit_of_work())
+    else:
+        status = set_paused(unit_of_work(), clock, args.action == "pause")
     if args.json:
         print_json(_status_json(status))
         return 0
@@ -119,33 +119,32 @@ def _message_json(message: OutboxMessage) -> dict[str, Any]:
     }
 
 
-def run_dlq(args: argparse.Namespace, context: Context) -> int:
+def run_dlq(args: argparse.Namespace, unit_of_work: UnitOfWorkFactory, clock: Clock) -> int:
     if args.limit < 1 or args.spacing < 0 or args.wait < 0:
         raise CliError("--limit must be positive, --spacing and --wait not negative", 2)
-    with context.services() as services:
-        if args.action == "list":
-            dead = dlq_messages(services.uow(), args.limit)
-            if args.json:
-                print_json({"messages": [_message_json(m) for m in dead]})
-            for m in [] if args.json else dead:
-                action, booking = m.command.action, m.command.booking_id
-                print(f"{m.id} {action} {booking} x{m.attempts}: {m.last_error}")
-            return 0
+    if args.action == "list":
+        dead = dlq_messages(unit_of_work(), args.limit)
+        if args.json:
+            print_json({"messages": [_message_json(m) for m in dead]})
+        for m in [] if args.json else dead:
+            action, booking = m.command.action, m.command.booking_id
+            print(f"{m.id} {action} {booking} x{m.attempts}: {m.last_error}")
+        return 0
 
-        def progress(done: int, total: int) -> None:
-            if not args.json:
-                print(f"\rrequeued {done}/{total}", end="", file=sys.stderr, flush=True)
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\rrequeued {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        drained = drain_dlq(
-            services.uow(),
-            services.clock,
-            limit=args.limit,
-            spacing=timedelta(seconds=args.spacing),
-            progress=progress,
-        )
-        if drained and not args.json:
-            print(file=sys.stderr)
-        states = _follow(services, [m.id for m in drained], args.wait, quiet=args.json)
+    drained = drain_dlq(
+        unit_of_work(),
+        clock,
+        limit=args.limit,
+        spacing=timedelta(seconds=args.spacing),
+        progress=progress,
+    )
+    if drained and not args.json:
+        print(file=sys.stderr)
+    states = _follow(unit_of_work, [m.id for m in drained], args.wait, quiet=args.json)
     if args.json:
         print_json({"requeued": [m.id for m in drained], "states": states})
     else:
@@ -153,12 +152,14 @@ def run_dlq(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _follow(services: Any, ids: list[str], wait: float, *, quiet: bool) -> dict[str, str]:
+def _follow(
+    unit_of_work: UnitOfWorkFactory, ids: list[str], wait: float, *, quiet: bool
+) -> dict[str, str]:
     """Poll the requeued messages until they are all finished or `wait` runs out."""
     deadline = time.monotonic() + wait
     states: dict[str, str] = {}
     while True:
-        with services.uow() as uow:
+        with unit_of_work() as uow:
             for message_id in ids:
                 message = uow.outbox.get(message_id)
                 states[message_id] = str(message.state) if message else "gone"
@@ -174,16 +175,22 @@ def _follow(services: Any, ids: list[str], wait: float, *, quiet: bool) -> dict[
         time.sleep(POLL_SECONDS)
 
 
-def run_ledger(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        report = reconcile(
-            services.uow(),
-            services.gateway,
-            services.clock,
-            services.ids,
-            services.telemetry,
-            fix=args.fix,
-        )
+def run_ledger(
+    args: argparse.Namespace,
+    unit_of_work: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ids: Ids,
+    telemetry: Telemetry,
+) -> int:
+    report = reconcile(
+        unit_of_work(),
+        gateway,
+        clock,
+        ids,
+        telemetry,
+        fix=args.fix,
+    )
     if args.json:
         print_json(
             {

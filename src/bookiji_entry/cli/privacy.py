@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bookiji_core.ports import Clock, Telemetry, UnitOfWorkFactory
 from bookiji_core.privacy import Tombstone
 from bookiji_core.usecases.privacy import (
     SubjectStatus,
@@ -18,7 +19,7 @@ from bookiji_core.usecases.privacy import (
     request_deletion,
 )
 from bookiji_core.usecases.privacy_records import iso
-from bookiji_entry.cli._common import CliError, Context, add_json, print_json
+from bookiji_entry.cli._common import CliError, add_json, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 from bookiji_entry.http.privacy import render_status
 
@@ -83,13 +84,12 @@ def _subject(parser: Any) -> None:
     parser.add_argument("--subject", required=True, help="a customer or vendor id, e.g. cus_01")
 
 
-def run_export(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        started = time.monotonic()
-        export = export_subject(
-            args.subject, operator(args), services.uow(), services.clock, services.telemetry
-        )
-        elapsed = time.monotonic() - started
+def run_export(
+    args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock, telemetry: Telemetry
+) -> int:
+    started = time.monotonic()
+    export = export_subject(args.subject, operator(args), uow(), clock, telemetry)
+    elapsed = time.monotonic() - started
     text = json.dumps(export, indent=2, ensure_ascii=False) + "\n"
     if args.out is None:
         print(text, end="")
@@ -113,17 +113,16 @@ def _write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-def run_delete(args: argparse.Namespace, context: Context) -> int:
+def run_delete(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     if args.wait < 0:
         raise CliError("--wait must be 0 or more seconds", 2)
     started = time.monotonic()
-    with context.services() as services:
-        who = operator(args)
-        tombstone = request_deletion(args.subject, who, args.reason, services.uow(), services.clock)
-        deadline = started + args.wait
-        while tombstone.pending and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-            tombstone = privacy_status(args.subject, who, services.uow()).tombstone or tombstone
+    who = operator(args)
+    tombstone = request_deletion(args.subject, who, args.reason, uow(), clock)
+    deadline = started + args.wait
+    while tombstone.pending and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        tombstone = privacy_status(args.subject, who, uow()).tombstone or tombstone
     status = SubjectStatus(args.subject, tombstone.subject_kind, tombstone)
     if args.json:
         print_json(render_status(status))
@@ -140,13 +139,12 @@ def run_delete(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def run_status(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        if args.subject is None:
-            backlog = pending_deletions(services.uow())
-            now = services.clock.now()
-        else:
-            status = privacy_status(args.subject, operator(args), services.uow())
+def run_status(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    if args.subject is None:
+        backlog = pending_deletions(uow())
+        now = clock.now()
+    else:
+        status = privacy_status(args.subject, operator(args), uow())
     if args.subject is not None:
         if args.json:
             print_json(render_status(status))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bookiji_core.ports import Clock, Ids, MapProvider, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases import QuoteResult, request_quote
 from bookiji_entry import inputs, render
-from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
+from bookiji_entry.cli._common import add_json, add_token, login, print_json
 
 
 def register(commands: Any) -> None:
@@ -36,18 +38,22 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
+def run(
+    args: argparse.Namespace,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    ids: Ids,
+    policy: QuotePolicy,
+    maps: MapProvider,
+) -> int:
     body = {
         "service_type": args.service,
         "location": {"latitude": args.lat, "longitude": args.lon, "radius_km": args.radius},
         "date_time": args.at,
         "duration_minutes": args.duration,
     }
-    with context.services() as services:
-        request = inputs.quote_request(body, login(services, args.token))
-        result = request_quote(
-            request, services.uow(), services.clock, services.ids, services.policy, services.maps
-        )
+    request = inputs.quote_request(body, login(uow, args.token))
+    result = request_quote(request, uow(), clock, ids, policy, maps)
     if args.json:
         print_json(render.quote(result))
     else:

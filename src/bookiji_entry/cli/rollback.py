@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 from bookiji_core.payments import OutboxState
+from bookiji_core.ports import Clock, Ids, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases.rollback import roll_back_booking
 from bookiji_entry import render
-from bookiji_entry.cli._common import CliError, Context, add_json, print_json
+from bookiji_entry.cli._common import CliError, add_json, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 
 POLL_SECONDS = 0.25
@@ -39,37 +40,42 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
+def run(
+    args: argparse.Namespace,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: Ids,
+    telemetry: Telemetry,
+) -> int:
     if args.wait < 0:
         raise CliError("--wait must be 0 or more seconds", 2)
     started = time.monotonic()
-    with context.services() as services:
-        result = roll_back_booking(
-            args.booking,
-            operator(args),
-            args.reason,
-            services.uow(),
-            services.clock,
-            services.ids,
-        )
-        pending = {m.id for m in result.payment_messages}
-        states: dict[str, OutboxState] = {m.id: m.state for m in result.payment_messages}
-        deadline = started + args.wait
-        while pending and args.wait > 0 and time.monotonic() < deadline:
-            with services.uow() as uow:
-                for message_id in list(pending):
-                    message = uow.outbox.get(message_id)
-                    if message is not None:
-                        states[message_id] = message.state
-                        if message.state in (OutboxState.COMMITTED, OutboxState.DLQ):
-                            pending.discard(message_id)
-            if pending:
-                time.sleep(POLL_SECONDS)
-        elapsed = time.monotonic() - started
-        services.telemetry.rollback(elapsed)  # bookiji_rollback_duration_seconds
-        # Show where the booking ended up once the relay carried the payment, not before.
-        with services.uow() as uow:
-            booking = uow.bookings.get(result.booking.id) or result.booking
+    result = roll_back_booking(
+        args.booking,
+        operator(args),
+        args.reason,
+        unit_of_work(),
+        clock,
+        ids,
+    )
+    pending = {m.id for m in result.payment_messages}
+    states: dict[str, OutboxState] = {m.id: m.state for m in result.payment_messages}
+    deadline = started + args.wait
+    while pending and args.wait > 0 and time.monotonic() < deadline:
+        with unit_of_work() as uow:
+            for message_id in list(pending):
+                message = uow.outbox.get(message_id)
+                if message is not None:
+                    states[message_id] = message.state
+                    if message.state in (OutboxState.COMMITTED, OutboxState.DLQ):
+                        pending.discard(message_id)
+        if pending:
+            time.sleep(POLL_SECONDS)
+    elapsed = time.monotonic() - started
+    telemetry.rollback(elapsed)  # bookiji_rollback_duration_seconds
+    # Show where the booking ended up once the relay carried the payment, not before.
+    with unit_of_work() as uow:
+        booking = uow.bookings.get(result.booking.id) or result.booking
     report = {
         "booking": render.booking(booking),
         "payment_messages": [

@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_entry import seed
-from bookiji_entry.bootstrap import Services
-from bookiji_entry.cli._common import CliError, Context, add_json, print_json
-from bookiji_entry.settings import Profile
+from bookiji_entry.cli._common import CliError, add_json, print_json
+from bookiji_entry.settings import Profile, Settings
 
 
 def register(commands: Any) -> None:
@@ -32,9 +32,8 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        tokens = seed_or_refuse(services, fixed_tokens=args.fixed_tokens)
+def run(args: argparse.Namespace, settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    tokens = seed_or_refuse(settings, uow, clock, fixed_tokens=args.fixed_tokens)
     if args.json:
         print_json(
             [{"role": t.role.value, "subject_id": t.subject_id, "token": t.token} for t in tokens]
@@ -44,11 +43,13 @@ def run(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def seed_or_refuse(services: Services, *, fixed_tokens: bool) -> list[seed.IssuedToken]:
-    if services.settings.profile is Profile.PRODUCTION:
+def seed_or_refuse(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, *, fixed_tokens: bool
+) -> list[seed.IssuedToken]:
+    if settings.profile is Profile.PRODUCTION:
         raise CliError("the production profile refuses demo data", 2)
     try:
-        return seed.seed_demo(services.uow(), services.clock.now(), fixed_tokens=fixed_tokens)
+        return seed.seed_demo(uow(), clock.now(), fixed_tokens=fixed_tokens)
     except seed.AlreadySeeded as exc:
         raise CliError(f"{exc}; nothing was changed", 1) from None
 

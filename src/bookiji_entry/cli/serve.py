@@ -14,12 +14,12 @@ import uvicorn
 from bookiji_core.errors import Unauthenticated
 from bookiji_entry import seed
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import Services
-from bookiji_entry.cli._common import CliError, Context, login
+from bookiji_entry.bootstrap import Services, loops
+from bookiji_entry.cli._common import CliError, Wiring, login
 from bookiji_entry.cli.seed import print_tokens, seed_or_refuse
 from bookiji_entry.metrics_dir import shared_metrics_dir
 from bookiji_entry.settings import Profile
-from bookiji_entry.workers import Background, all_loops
+from bookiji_entry.workers import Background
 
 
 def register(commands: Any) -> None:
@@ -40,16 +40,17 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
+def run(args: argparse.Namespace, wiring: Wiring) -> int:
+    # The process's main: it composes the app and the loops from everything the root wires.
     if args.workers < 1:
         raise CliError("--workers must be at least 1", 2)
-    with shared_metrics_dir(args.workers), context.services() as services:
+    with shared_metrics_dir(args.workers), wiring() as services:
         cfg = services.settings
         if args.workers > 1 and cfg.is_memory:
             raise CliError("memory:// storage cannot be shared by several workers", 2)
         prepare(services)
         host, port = args.host or cfg.host, cfg.port if args.port is None else args.port
-        background = Background(all_loops(services))
+        background = Background(loops(services))
         background.start()
         try:
             with _stopped_by_signals():
@@ -105,7 +106,8 @@ def prepare(services: Services) -> None:
     services.database.upgrade()
     fixed = cfg.profile is Profile.LOCAL
     if not seed.is_seeded(services.uow()):
-        print_tokens(seed_or_refuse(services, fixed_tokens=fixed), fixed=fixed)
+        tokens = seed_or_refuse(cfg, services.uow, services.clock, fixed_tokens=fixed)
+        print_tokens(tokens, fixed=fixed)
     elif fixed and _demo_tokens_work(services):
         print(
             "Demo data present. Public demo tokens: customer "
@@ -116,7 +118,7 @@ def prepare(services: Services) -> None:
 
 def _demo_tokens_work(services: Services) -> bool:
     try:
-        login(services, seed.fixed_token("cus_01"))
+        login(services.uow, seed.fixed_token("cus_01"))
     except Unauthenticated:
         return False
     return True

@@ -31,8 +31,8 @@ from bookiji_adapters.simcity.runner import Verdict
 from bookiji_adapters.simcity.scenarios import SCENARIOS, run_scenario
 from bookiji_adapters.simcity.world import Wiring
 from bookiji_entry import settings as settings_module
-from bookiji_entry.bootstrap import bootstrap
-from bookiji_entry.cli._common import CliError, Context, add_json, print_json
+from bookiji_entry.bootstrap import Database, bootstrap
+from bookiji_entry.cli._common import CliError, add_json, print_json
 from bookiji_entry.payments import webhook_secret
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 
@@ -197,7 +197,7 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
 # -- the daemon, remotely ----------------------------------------------------------------------
 
 
-def run_remote(action: str, args: argparse.Namespace, _context: Context) -> int:
+def run_remote(action: str, args: argparse.Namespace) -> int:
     base = args.url or _default_url()
     headers = {"Authorization": f"Bearer {args.token}"}
     method, path = {
@@ -259,7 +259,7 @@ def _print_status(status: dict[str, Any]) -> None:
 # -- deterministic runs ------------------------------------------------------------------------
 
 
-def run_list(_args: argparse.Namespace, _context: Context) -> int:
+def run_list(_args: argparse.Namespace) -> int:
     for scenario in SCENARIOS.values():
         print(f"{scenario.name:<26} {scenario.summary}")
     return 0
@@ -271,7 +271,7 @@ def _scenario(name: str) -> str:
     return name
 
 
-def run_run(args: argparse.Namespace, _context: Context) -> int:
+def run_run(args: argparse.Namespace) -> int:
     name = _scenario(args.scenario)
     extra = "" if args.storage == "memory" else f" --storage {args.storage}"
     wiring = partial(run_wiring, storage=args.storage)
@@ -307,7 +307,7 @@ def _print_verdict(verdict: Verdict) -> None:
         print(f"  replay: {verdict.replay} --log")
 
 
-def run_fuzz(args: argparse.Namespace, _context: Context) -> int:
+def run_fuzz(args: argparse.Namespace) -> int:
     name = _scenario(args.scenario)
     if args.seeds < 1 or args.jobs < 1:
         raise CliError("--seeds and --jobs must be at least 1", 2)
@@ -341,7 +341,7 @@ def run_fuzz(args: argparse.Namespace, _context: Context) -> int:
 # -- load and purge ----------------------------------------------------------------------------
 
 
-def run_load_command(args: argparse.Namespace, _context: Context) -> int:
+def run_load_command(args: argparse.Namespace) -> int:
     target = args.target.rstrip("/")
     try:
         ensure_loopback(target, allow_remote=args.allow_remote)
@@ -400,21 +400,20 @@ def _audience(target: str, token: str, customers: int) -> Audience:
     )
 
 
-def run_purge(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        try:
-            if services.settings.is_memory:
-                report = purge_memory(services.database.unit_of_work(), force=args.force)
-            else:
-                from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
+def run_purge(args: argparse.Namespace, settings: Settings, database: Database) -> int:
+    try:
+        if settings.is_memory:
+            report = purge_memory(database.unit_of_work(), force=args.force)
+        else:
+            from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 
-                storage = SqlAlchemyStorage(services.settings.database_url)
-                try:
-                    report = purge_sql(storage.engine, force=args.force)
-                finally:
-                    storage.dispose()
-        except PurgeRefused as refusal:
-            raise CliError(f"{refusal}; power SimCity off and let the relay drain", 5) from None
+            storage = SqlAlchemyStorage(settings.database_url)
+            try:
+                report = purge_sql(storage.engine, force=args.force)
+            finally:
+                storage.dispose()
+    except PurgeRefused as refusal:
+        raise CliError(f"{refusal}; power SimCity off and let the relay drain", 5) from None
     shown = {"bookings": report.bookings, "customers": report.customers, "vendors": report.vendors}
     if args.json:
         print_json(shown)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bookiji_entry.cli._common import CliError, Context, print_json
+from bookiji_entry.cli._common import CliError, print_json
 from bookiji_entry.slo import Sample, report
 from bookiji_entry.slo_render import as_json, as_text
 
@@ -62,7 +62,7 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, _context: Context) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.prometheus:
         source = args.prometheus.rstrip("/")
         at = time.time()

@@ -14,8 +14,8 @@ import threading
 from types import FrameType
 from typing import Any
 
-from bookiji_entry.cli._common import CliError, Context
-from bookiji_entry.workers import all_loops
+from bookiji_entry.bootstrap import Services, loops
+from bookiji_entry.cli._common import CliError
 
 
 def register(commands: Any) -> None:
@@ -32,25 +32,25 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, context: Context) -> int:
-    with context.services() as services:
-        loops = {loop.name: loop for loop in all_loops(services)}
-        loop = loops.get(args.name)
-        if loop is None:
-            known = ", ".join(sorted(loops))
-            raise CliError(f"no worker named {args.name!r}; the workers are: {known}", 2)
-        if args.once:
-            print(f"{loop.name}: {loop.tick()!r}")
-            return 0
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        stop = threading.Event()
-        previous = {sig: signal.signal(sig, _stopper(stop)) for sig in _SIGNALS}
-        try:
-            print(f"{loop.name}: running every {loop.interval:g} s; Ctrl-C stops", flush=True)
-            loop.run(stop)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+def run(args: argparse.Namespace, services: Services) -> int:
+    # A process's main: it runs one of the loops the composition root builds from everything.
+    found = {loop.name: loop for loop in loops(services)}
+    loop = found.get(args.name)
+    if loop is None:
+        known = ", ".join(sorted(found))
+        raise CliError(f"no worker named {args.name!r}; the workers are: {known}", 2)
+    if args.once:
+        print(f"{loop.name}: {loop.tick()!r}")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, _stopper(stop)) for sig in _SIGNALS}
+    try:
+        print(f"{loop.name}: running every {loop.interval:g} s; Ctrl-C stops", flush=True)
+        loop.run(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -1,8 +1,9 @@
 """The HTTP routes, one small module per resource.
 
-Every public module of this package that defines `routes(services)` contributes its routes,
-and its `OPENAPI_PATHS` / `OPENAPI_COMPONENTS` to /openapi.json. To add endpoints, add a
-module here; nothing else has to change.
+Every public module of this package that defines `routes(...)` contributes its routes (the
+composition root calls it with what its parameters name by type), and its `OPENAPI_PATHS` /
+`OPENAPI_COMPONENTS` to /openapi.json. To add endpoints, add a module here; a class of what
+its handlers use is registered in the composition root.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
-
-from starlette.routing import BaseRoute
-
-from bookiji_entry.bootstrap import Services
 
 
 def route_modules() -> list[ModuleType]:
@@ -25,10 +22,3 @@ def route_modules() -> list[ModuleType]:
         if hasattr(module, "routes"):
             found.append(module)
     return found
-
-
-def routes(services: Services) -> list[BaseRoute]:
-    collected: list[BaseRoute] = []
-    for module in route_modules():
-        collected.extend(module.routes(services))
-    return collected

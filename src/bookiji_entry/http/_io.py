@@ -14,8 +14,8 @@ from starlette.responses import Response
 
 from bookiji_core.access import Principal
 from bookiji_core.errors import InvalidInput
+from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.usecases import authenticate
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.problems import EdgeError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -57,9 +57,9 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def principal(call: Call, services: Services) -> Principal:
+def principal(call: Call, uow: UnitOfWorkFactory) -> Principal:
     """The authenticated caller, or Unauthenticated (401)."""
-    return authenticate(call.bearer_token(), services.uow())
+    return authenticate(call.bearer_token(), uow())
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bookiji_core.errors import InvalidInput
+from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
 from bookiji_core.usecases import (
     cancel_booking,
     confirm_booking,
@@ -17,18 +20,25 @@ from bookiji_core.usecases import (
     list_bookings,
 )
 from bookiji_entry import inputs, render
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint, principal
 
 MAX_LIST = 100
 
 
-def post_confirm(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+@attrs.frozen
+class BookingDeps:
+    """What the booking routes use."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: Ids
+    confirm_within: timedelta  # T, given by the composition root from the settings
+
+
+def post_confirm(deps: BookingDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     command = inputs.confirm_command(call.json(), caller, call.headers.get("idempotency-key"))
-    result = confirm_booking(
-        command, services.uow(), services.clock, services.ids, services.settings.confirm_within
-    )
+    result = confirm_booking(command, deps.uow(), deps.clock, deps.ids, deps.confirm_within)
     booking = result.booking
     headers = {"Location": f"/api/bookings/{booking.id}"}
     if result.replayed:
@@ -38,36 +48,36 @@ def post_confirm(services: Services, call: Call) -> Response:
     )
 
 
-def get_one(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
-    view = get_booking(call.path_params["booking_id"], caller, services.uow(), services.clock)
+def get_one(deps: BookingDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
+    view = get_booking(call.path_params["booking_id"], caller, deps.uow(), deps.clock)
     return JSONResponse(render.booking_view(view))
 
 
-def get_list(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def get_list(deps: BookingDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     limit = _limit(call.query.get("limit"))
-    found = list_bookings(caller, services.uow(), limit=limit)
+    found = list_bookings(caller, deps.uow(), limit=limit)
     return JSONResponse({"bookings": [render.booking(b) for b in found]})
 
 
-def post_provider_confirm(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def post_provider_confirm(deps: BookingDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     booking = confirm_by_provider(
-        call.path_params["booking_id"], caller, services.uow(), services.clock, services.ids
+        call.path_params["booking_id"], caller, deps.uow(), deps.clock, deps.ids
     )
     return JSONResponse(render.booking(booking))
 
 
-def post_cancel(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def post_cancel(deps: BookingDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     reason = inputs.optional_reason(call.json(required=False), f"cancelled by {caller.role}")
     booking = cancel_booking(
         call.path_params["booking_id"],
         caller,
-        services.uow(),
-        services.clock,
-        services.ids,
+        deps.uow(),
+        deps.clock,
+        deps.ids,
         reason,
     )
     return JSONResponse(render.booking(booking))
@@ -81,9 +91,9 @@ def _limit(text: str | None) -> int:
     return int(text)
 
 
-def routes(services: Services) -> list[BaseRoute]:
+def routes(deps: BookingDeps) -> list[BaseRoute]:
     def bind(handler: Any, *, body: bool = False) -> Any:
-        return endpoint(partial(handler, services), body=body)
+        return endpoint(partial(handler, deps), body=body)
 
     return [
         Route("/api/bookings/confirm", bind(post_confirm, body=True), methods=["POST"]),

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.values import VendorId
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint
 from bookiji_entry.problems import problem
 
@@ -21,9 +21,9 @@ def healthz(_call: Call) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def readyz(services: Services, _call: Call) -> Response:
+def readyz(unit_of_work: UnitOfWorkFactory, _call: Call) -> Response:
     try:
-        with services.uow() as uow:
+        with unit_of_work() as uow:
             uow.vendors.get(VendorId("readyz-probe"))
     except Exception as exc:  # any failure to reach the database means "not ready"
         log.warning("readiness probe failed: %r", exc)
@@ -31,10 +31,10 @@ def readyz(services: Services, _call: Call) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-def routes(services: Services) -> list[BaseRoute]:
+def routes(uow: UnitOfWorkFactory) -> list[BaseRoute]:
     return [
         Route("/healthz", endpoint(healthz), methods=["GET"]),
-        Route("/readyz", endpoint(partial(readyz, services)), methods=["GET"]),
+        Route("/readyz", endpoint(partial(readyz, uow)), methods=["GET"]),
     ]
 
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bookiji_entry.bootstrap import Services
+from bookiji_core.ports import Telemetry
 from bookiji_entry.problems import problem
 
 
@@ -23,9 +23,7 @@ class Exposition(Protocol):
     def exposition(self) -> tuple[bytes, str]: ...
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    telemetry = services.telemetry
-
+def routes(telemetry: Telemetry) -> list[BaseRoute]:
     async def get_metrics(_request: Request) -> Response:
         if not isinstance(telemetry, Exposition):  # the no-op telemetry exports nothing
             return problem("not_found", "this process exports no metrics: telemetry is off")

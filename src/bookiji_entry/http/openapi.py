@@ -8,7 +8,6 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint
 from bookiji_entry.problems import MEDIA_TYPE, PROBLEMS, status_for
 
@@ -120,7 +119,7 @@ def document() -> dict[str, Any]:
     }
 
 
-def routes(_services: Services) -> list[BaseRoute]:
+def routes() -> list[BaseRoute]:
     body = JSONResponse(document()).body  # built once per app, not per request
 
     def get_openapi(_call: Call) -> Response:

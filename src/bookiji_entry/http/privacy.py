@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bookiji_core.ports import Clock, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases.privacy import (
     SubjectStatus,
     export_subject,
@@ -16,35 +18,43 @@ from bookiji_core.usecases.privacy import (
 )
 from bookiji_core.usecases.privacy_records import tombstone as render_tombstone
 from bookiji_entry import inputs
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint, principal
 
 # Personal data must not linger in shared caches or proxies.
 PRIVATE = {"Cache-Control": "no-store"}
 
 
-def get_export(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+@attrs.frozen
+class PrivacyDeps:
+    """What the privacy routes use."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    telemetry: Telemetry
+
+
+def get_export(deps: PrivacyDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     subject_id = call.path_params["subject_id"]
-    export = export_subject(subject_id, caller, services.uow(), services.clock, services.telemetry)
+    export = export_subject(subject_id, caller, deps.uow(), deps.clock, deps.telemetry)
     disposition = f'attachment; filename="bookiji-export-{subject_id}.json"'
     return JSONResponse(export, headers={**PRIVATE, "Content-Disposition": disposition})
 
 
-def post_delete(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def post_delete(deps: PrivacyDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     subject_id = call.path_params["subject_id"]
     default = "asked by the person" if caller.subject_id == subject_id else "privacy request"
     reason = inputs.optional_reason(call.json(required=False), default)
-    tombstone = request_deletion(subject_id, caller, reason, services.uow(), services.clock)
+    tombstone = request_deletion(subject_id, caller, reason, deps.uow(), deps.clock)
     status = SubjectStatus(subject_id, tombstone.subject_kind, tombstone)
     headers = {**PRIVATE, "Location": f"/api/privacy/subjects/{subject_id}"}
     return JSONResponse(render_status(status), status_code=202, headers=headers)
 
 
-def get_status(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
-    status = privacy_status(call.path_params["subject_id"], caller, services.uow())
+def get_status(deps: PrivacyDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
+    status = privacy_status(call.path_params["subject_id"], caller, deps.uow())
     return JSONResponse(render_status(status), headers=PRIVATE)
 
 
@@ -56,9 +66,9 @@ def render_status(status: SubjectStatus) -> dict[str, Any]:
     }
 
 
-def routes(services: Services) -> list[BaseRoute]:
+def routes(deps: PrivacyDeps) -> list[BaseRoute]:
     def bind(handler: Any, *, body: bool = False) -> Any:
-        return endpoint(partial(handler, services), body=body)
+        return endpoint(partial(handler, deps), body=body)
 
     base = "/api/privacy/subjects/{subject_id}"
     return [

@@ -5,27 +5,38 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bookiji_core.ports import Clock, Ids, MapProvider, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases import request_quote
 from bookiji_entry import inputs, render
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint, principal
 
 
-def post_quote(services: Services, call: Call) -> Response:
-    caller = principal(call, services)  # 401 before anything is read from the body
+@attrs.frozen
+class QuoteDeps:
+    """What POST /api/quote uses."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: Ids
+    policy: QuotePolicy
+    maps: MapProvider
+
+
+def post_quote(deps: QuoteDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)  # 401 before anything is read from the body
     request = inputs.quote_request(call.json(), caller)
-    result = request_quote(
-        request, services.uow(), services.clock, services.ids, services.policy, services.maps
-    )
+    result = request_quote(request, deps.uow(), deps.clock, deps.ids, deps.policy, deps.maps)
     return JSONResponse(render.quote(result), status_code=200 if result.reused else 201)
 
 
-def routes(services: Services) -> list[BaseRoute]:
+def routes(deps: QuoteDeps) -> list[BaseRoute]:
     return [
-        Route("/api/quote", endpoint(partial(post_quote, services), body=True), methods=["POST"]),
+        Route("/api/quote", endpoint(partial(post_quote, deps), body=True), methods=["POST"]),
     ]
 
 

@@ -11,63 +11,79 @@ import secrets
 from functools import partial
 from typing import Any
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_adapters.simcity.daemon import INTEGERS, LIMITS, SimCityDaemon
 from bookiji_adapters.simcity.population import CENTRE, SERVICES
 from bookiji_core.access import Role
 from bookiji_core.errors import InvalidInput
-from bookiji_entry.bootstrap import Services
+from bookiji_core.ports import Clock, Ids, PaymentGateway, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy
 from bookiji_entry.http._io import Call, endpoint, principal
-from bookiji_entry.settings import Profile
+from bookiji_entry.settings import Profile, Settings
 
 MAX_TOKENS = 1000
 
 
-def daemon_for(services: Services) -> SimCityDaemon:
-    cfg = services.settings
+@attrs.frozen
+class SimCityDeps:
+    """What the daemon drives: the service's own use cases, storage and peers."""
+
+    settings: Settings  # the profile, the production guard and T
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: Ids
+    policy: QuotePolicy
+    gateway: PaymentGateway
+    maps: FallbackMapProvider
+
+
+def daemon_for(deps: SimCityDeps) -> SimCityDaemon:
+    cfg = deps.settings
     return SimCityDaemon(
-        uow=services.uow,
-        clock=services.clock,
-        ids=services.ids,
-        policy=services.policy,
+        uow=deps.uow,
+        clock=deps.clock,
+        ids=deps.ids,
+        policy=deps.policy,
         confirm_within=cfg.confirm_within,
-        gateway=services.gateway,
-        maps=services.maps,
+        gateway=deps.gateway,
+        maps=deps.maps,
         production=cfg.profile is Profile.PRODUCTION,
         allow_in_production=cfg.simcity_allow_in_production,
     )
 
 
-def _admin(services: Services, call: Call) -> None:
-    principal(call, services).require(Role.ADMIN)
+def _admin(uow: UnitOfWorkFactory, call: Call) -> None:
+    principal(call, uow).require(Role.ADMIN)
 
 
-def power_on(services: Services, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(services, call)
+def power_on(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, call)
     return JSONResponse(daemon.power_on())
 
 
-def power_off(services: Services, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(services, call)
+def power_off(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, call)
     return JSONResponse(daemon.power_off())
 
 
-def status(services: Services, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(services, call)
+def status(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, call)
     return JSONResponse(daemon.status())
 
 
-def configure(services: Services, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(services, call)
+def configure(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, call)
     return JSONResponse(daemon.configure(call.json()))
 
 
-def population(services: Services, daemon: SimCityDaemon, call: Call) -> Response:
+def population(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
     """Make sure the synthetic population exists and give `tokens` of its customers a fresh
     bearer token each (stored hashed; shown only in this answer)."""
-    _admin(services, call)
+    _admin(uow, call)
     wanted = call.json(required=False).get("tokens", 20)
     if isinstance(wanted, bool) or not isinstance(wanted, int) or not 1 <= wanted <= MAX_TOKENS:
         raise InvalidInput("tokens", f"tokens must be an integer between 1 and {MAX_TOKENS}")
@@ -82,11 +98,11 @@ def population(services: Services, daemon: SimCityDaemon, call: Call) -> Respons
     )
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    daemon = daemon_for(services)
+def routes(deps: SimCityDeps) -> list[BaseRoute]:
+    daemon = daemon_for(deps)
 
     def bind(handler: Any, *, body: bool = False) -> Any:
-        return endpoint(partial(handler, services, daemon), body=body)
+        return endpoint(partial(handler, deps.uow, daemon), body=body)
 
     return [
         Route("/api/simcity/power/on", bind(power_on), methods=["POST"]),

@@ -5,34 +5,47 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bookiji_adapters.stripe import verified_event
 from bookiji_core.errors import LockTimeout, PaymentError
+from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import handle_payment_event
 from bookiji_core.webhooks import WebhookOutcome
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint
-from bookiji_entry.payments import webhook_secret
+from bookiji_entry.payments import WebhookSecret
 from bookiji_entry.problems import problem
 
 RETRY_AFTER_SECONDS = "5"
 
 
-def receive(services: Services, payload: bytes, signature: str | None) -> WebhookOutcome:
+@attrs.frozen
+class WebhookDeps:
+    """What verifying and applying a provider's webhook uses."""
+
+    secret: WebhookSecret
+    uow: UnitOfWorkFactory
+    gateway: PaymentGateway
+    clock: Clock
+    ids: Ids
+    telemetry: Telemetry
+
+
+def receive(deps: WebhookDeps, payload: bytes, signature: str | None) -> WebhookOutcome:
     """Verify and apply one delivery (the route, and SimCity's in-process deliveries).
     A bad signature raises WebhookSignatureInvalid before anything is read or written."""
-    now = services.clock.now().timestamp()
-    event = verified_event(payload, signature, webhook_secret(services.settings), now=now)
+    now = deps.clock.now().timestamp()
+    event = verified_event(payload, signature, deps.secret.value, now=now)
     return handle_payment_event(
-        event, services.uow(), services.gateway, services.clock, services.ids, services.telemetry
+        event, deps.uow(), deps.gateway, deps.clock, deps.ids, deps.telemetry
     )
 
 
-def post_stripe(services: Services, call: Call) -> Response:
+def post_stripe(deps: WebhookDeps, call: Call) -> Response:
     try:
-        outcome = receive(services, call.raw_body, call.headers.get("stripe-signature"))
+        outcome = receive(deps, call.raw_body, call.headers.get("stripe-signature"))
     except LockTimeout as busy:
         # The booking's row lock was not free in time: Stripe retries a 5xx later.
         return problem(
@@ -45,8 +58,8 @@ def post_stripe(services: Services, call: Call) -> Response:
     return JSONResponse({"received": True, "outcome": str(outcome)})
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    handler: Any = endpoint(partial(post_stripe, services), body=True)
+def routes(deps: WebhookDeps) -> list[BaseRoute]:
+    handler: Any = endpoint(partial(post_stripe, deps), body=True)
     return [Route("/api/webhooks/stripe", handler, methods=["POST"])]
 
 

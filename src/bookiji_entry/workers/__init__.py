@@ -1,8 +1,8 @@
 """Background loops (auto-cancel, and later the outbox relay and the shredder).
 
-Every public module of this package that defines `loops(services) -> list[Loop]` contributes
-its loops; `bkctl serve` runs them all in threads of the server process. To add a loop, add a
-module here.
+Every public module of this package that defines `loops(...) -> list[Loop]` contributes its
+loops; the composition root calls it with what its parameters name by type, and `bkctl serve`
+runs them all in threads of the server process. To add a loop, add a module here.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import logging
 import pkgutil
 import threading
 from collections.abc import Callable
+from types import ModuleType
 
 import attrs
-
-from bookiji_entry.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +36,14 @@ class Loop:
             stop.wait(self.interval)
 
 
-def all_loops(services: Services) -> list[Loop]:
-    found: list[Loop] = []
+def loop_modules() -> list[ModuleType]:
+    found = []
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         if hasattr(module, "loops"):
-            found.extend(module.loops(services))
+            found.append(module)
     return found
 
 

@@ -10,9 +10,10 @@ configured it probes the offline fallback.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
+from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_core.values import Location
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.workers import Loop
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,9 @@ INTERVAL_SECONDS = 30.0
 PROBE = Location(49.2827, -123.1207)
 
 
-def tick(services: Services) -> bool:
-    return services.maps.check_health(PROBE)
+def tick(maps: FallbackMapProvider) -> bool:
+    return maps.check_health(PROBE)
 
 
-def loops(services: Services) -> list[Loop]:
-    return [Loop("maps-health", INTERVAL_SECONDS, lambda: tick(services))]
+def loops(maps: FallbackMapProvider) -> list[Loop]:
+    return [Loop("maps-health", INTERVAL_SECONDS, partial(tick, maps))]

@@ -10,8 +10,9 @@ import os
 import socket
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
+from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import OutboxRelay, RelayReport
-from bookiji_entry.bootstrap import Services
+from bookiji_entry.http.webhooks import WebhookDeps, receive
 from bookiji_entry.workers import Loop
 
 log = logging.getLogger(__name__)
@@ -19,13 +20,15 @@ INTERVAL_SECONDS = 0.5
 MAX_ROUNDS_PER_TICK = 50
 
 
-def relay_for(services: Services, owner: str | None = None) -> OutboxRelay:
+def relay_for(
+    uow: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    telemetry: Telemetry,
+    owner: str | None = None,
+) -> OutboxRelay:
     return OutboxRelay(
-        services.uow(),
-        services.gateway,
-        services.clock,
-        services.telemetry,
-        owner=owner or f"{socket.gethostname()}:{os.getpid()}",
+        uow(), gateway, clock, telemetry, owner=owner or f"{socket.gethostname()}:{os.getpid()}"
     )
 
 
@@ -43,13 +46,16 @@ def tick(relay: OutboxRelay) -> RelayReport:
     return report
 
 
-def loops(services: Services) -> list[Loop]:
-    relay = relay_for(services)
+def loops(
+    uow: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    telemetry: Telemetry,
+    webhooks: WebhookDeps,
+) -> list[Loop]:
+    relay = relay_for(uow, gateway, clock, telemetry)
     found = [Loop("outbox", INTERVAL_SECONDS, lambda: tick(relay))]
-    gateway = services.gateway
     if isinstance(gateway, SimCityPaymentGateway):
-        from bookiji_entry.http.webhooks import receive
-
-        gateway.subscribe(lambda payload, signature: receive(services, payload, signature))
+        gateway.subscribe(lambda payload, signature: receive(webhooks, payload, signature))
         found.append(Loop("simcity-webhooks", INTERVAL_SECONDS, gateway.deliver_due))
     return found

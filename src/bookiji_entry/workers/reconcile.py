@@ -9,19 +9,20 @@ ledger entries, so at the pilot's scale every five minutes is far inside Stripe'
 from __future__ import annotations
 
 import logging
+from functools import partial
 
+from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases.reconcile import ReconcileReport, reconcile
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.workers import Loop
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 300.0
 
 
-def tick(services: Services) -> ReconcileReport:
-    report = reconcile(
-        services.uow(), services.gateway, services.clock, services.ids, services.telemetry
-    )
+def tick(
+    uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, ids: Ids, telemetry: Telemetry
+) -> ReconcileReport:
+    report = reconcile(uow(), gateway, clock, ids, telemetry)
     if report.double_charges or report.mismatches:
         log.warning(
             "reconcile: %d bookings checked, %d double-charged, %d mismatches; "
@@ -33,5 +34,7 @@ def tick(services: Services) -> ReconcileReport:
     return report
 
 
-def loops(services: Services) -> list[Loop]:
-    return [Loop("reconcile", INTERVAL_SECONDS, lambda: tick(services))]
+def loops(
+    uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, ids: Ids, telemetry: Telemetry
+) -> list[Loop]:
+    return [Loop("reconcile", INTERVAL_SECONDS, partial(tick, uow, gateway, clock, ids, telemetry))]

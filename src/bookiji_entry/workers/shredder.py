@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
+from bookiji_core.ports import Clock, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases.privacy import ShredReport, shred_due
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.workers import Loop
 
 log = logging.getLogger(__name__)
@@ -13,8 +14,8 @@ log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 2.0
 
 
-def tick(services: Services) -> ShredReport:
-    report = shred_due(services.uow(), services.clock, services.telemetry)
+def tick(uow: UnitOfWorkFactory, clock: Clock, telemetry: Telemetry) -> ShredReport:
+    report = shred_due(uow(), clock, telemetry)
     # Subject ids are pseudonymous; names, emails or phones never reach the log.
     if report.shredded:
         log.info("shredded %d subject(s): %s", len(report.shredded), ", ".join(report.shredded))
@@ -27,5 +28,5 @@ def tick(services: Services) -> ShredReport:
     return report
 
 
-def loops(services: Services) -> list[Loop]:
-    return [Loop("shredder", INTERVAL_SECONDS, lambda: tick(services))]
+def loops(uow: UnitOfWorkFactory, clock: Clock, telemetry: Telemetry) -> list[Loop]:
+    return [Loop("shredder", INTERVAL_SECONDS, partial(tick, uow, clock, telemetry))]
