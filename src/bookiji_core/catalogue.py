@@ -67,11 +67,16 @@ def _rate(_inst: object, _attr: object, value: Money) -> None:
         raise InvalidInput("hourly_rate", "hourly_rate must be a positive amount of minor units")
 
 
+def _slug(_inst: object, _attr: object, value: str) -> None:
+    if not value or len(value) > 64 or not value.replace("_", "").replace("-", "").isalnum():
+        raise InvalidInput("service_type", "service_type must be a short slug such as 'haircut'")
+
+
 @attrs.frozen
 class ServiceOffer:
     """One service a vendor sells: its hourly rate and the durations a customer may book."""
 
-    service_type: str
+    service_type: str = attrs.field(validator=_slug)
     hourly_rate: Money = attrs.field(validator=_rate)
     # No durations: any length the quote policy accepts (services from before the catalogue).
     durations: tuple[int, ...] = attrs.field(default=(), converter=_sorted, validator=_durations)

@@ -1,8 +1,8 @@
 """The demo pilot: Vancouver vendors, 20 customers, one admin, and a bearer token per principal.
 
 Vendors, customers and tokens are written through the storage port; each vendor's services
-and weekly hours go through the catalogue use cases, as a vendor's own would. Names, emails, phone numbers
-(555-01xx) and street numbers are made up; neighbourhood coordinates are real.
+and weekly hours go through the catalogue use cases, as a vendor's own would. Names, emails,
+phone numbers (555-01xx) and street numbers are made up; neighbourhood coordinates are real.
 """
 
 from __future__ import annotations
