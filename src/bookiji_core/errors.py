@@ -140,3 +140,14 @@ def rebuild(code: str, message: str) -> DomainError:
     error = DomainError(message)
     error.code = code
     return error
+
+
+class CatalogueChangeStrandsBooking(DomainError):
+    """A catalogue change would leave held or confirmed bookings outside the vendor's hours
+    or services; `booking_ids` lists them so that they can be moved or cancelled first."""
+
+    code = "catalogue_change_strands_booking"
+
+    def __init__(self, message: str, booking_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.booking_ids = booking_ids

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bookiji_core.errors import DomainError, InvalidInput
+from bookiji_core.errors import CatalogueChangeStrandsBooking, DomainError, InvalidInput
 
 MEDIA_TYPE = "application/problem+json"
 # Set by the observability middleware for the duration of each request.
@@ -41,6 +41,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "illegal_transition": (409, "Illegal state transition"),
     "idempotency_key_in_progress": (409, "Idempotency key in progress"),
     "concurrent_update": (409, "Concurrent update"),
+    "catalogue_change_strands_booking": (409, "Catalogue change strands a booking"),
     "flag_locked": (409, "Flag locked"),
     "lock_timeout": (409, "Record busy, retry"),
     "quote_expired": (410, "Quote expired"),
@@ -99,6 +100,7 @@ def problem(
     status: int | None = None,
     field: str | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     status_code, title = PROBLEMS.get(code, PROBLEMS["domain_error"])
     status_code = status or status_code
@@ -111,6 +113,7 @@ def problem(
     }
     if field is not None:
         body["field"] = field
+    body.update(extra or {})
     correlation_id = CORRELATION_ID.get()
     if correlation_id is not None:
         body["correlation_id"] = correlation_id
@@ -121,7 +124,10 @@ def problem(
 
 def domain_problem(exc: DomainError) -> Response:
     field = exc.field if isinstance(exc, InvalidInput) else None
-    return problem(exc.code, exc.message, field=field)
+    extra = None
+    if isinstance(exc, CatalogueChangeStrandsBooking):
+        extra = {"booking_ids": list(exc.booking_ids)}
+    return problem(exc.code, exc.message, field=field, extra=extra)
 
 
 async def on_domain_error(_request: Request, exc: Exception) -> Response:

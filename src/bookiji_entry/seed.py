@@ -1,25 +1,26 @@
 """The demo pilot: Vancouver vendors, 20 customers, one admin, and a bearer token per principal.
 
-Written through the storage port with core entities only. Names, emails, phone numbers
-(555-01xx) and street numbers are made up; neighbourhood coordinates are real.
+Vendors, customers and tokens are written through the storage port; each vendor's services
+and weekly hours go through the catalogue use cases, as a vendor's own would. Names, emails,
+phone numbers (555-01xx) and street numbers are made up; neighbourhood coordinates are real.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from bookiji_core.access import Principal, Role, hash_token
-from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.catalogue import Customer, ServiceOffer, Vendor
 from bookiji_core.ports import UnitOfWork
-from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId
+from bookiji_core.schedule import Hours
+from bookiji_core.usecases.catalogue import put_service, set_weekly_hours
+from bookiji_core.values import CustomerId, Location, Money, VendorId
 
 CITY = ZoneInfo("America/Vancouver")
-DAYS_OF_AVAILABILITY = 14
 EVERY_DAY = frozenset(range(7))
 MON_SAT = frozenset(range(6))
 MON_FRI = frozenset(range(5))
@@ -145,24 +146,40 @@ def _random_token(_subject_id: str) -> str:
     return f"bkj_{secrets.token_urlsafe(32)}"
 
 
-def weekly_windows(demo: DemoVendor, today: date, days: int) -> Iterator[Interval]:
-    """The vendor's opening hours, in Vancouver time, for `days` days from `today`."""
-    for offset in range(days):
-        day = today + timedelta(days=offset)
-        if day.weekday() in demo.days:
-            yield Interval(
-                datetime.combine(day, demo.opens, CITY), datetime.combine(day, demo.closes, CITY)
-            )
+def weekly_hours(demo: DemoVendor) -> tuple[tuple[Hours, ...], ...]:
+    """The vendor's opening hours as weekly rules, in Vancouver time (0 = Monday)."""
+    hours = Hours(demo.opens.hour * 60, demo.closes.hour * 60)
+    return tuple((hours,) if day in demo.days else () for day in range(7))
+
+
+@attrs.frozen
+class _At:
+    """The seed's one instant, as the clock the catalogue use cases ask."""
+
+    instant: datetime
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def _catalogue(uow: UnitOfWork, demo: DemoVendor, admin: Principal, clock: _At) -> None:
+    """Services and hours through the same use cases a vendor or an admin calls."""
+    vendor = demo.vendor
+    for service in sorted(vendor.services):
+        offer = ServiceOffer(service, vendor.hourly_rate)  # any duration
+        put_service(vendor.id, offer, admin, uow, clock)
+    set_weekly_hours(vendor.id, CITY.key, weekly_hours(demo), admin, uow, clock)
 
 
 def seed_demo(uow: UnitOfWork, now: datetime, *, fixed_tokens: bool) -> list[IssuedToken]:
-    """Add the pilot's catalogue and principals in one transaction; returns the tokens issued.
+    """Add the pilot's vendors, customers and principals in one transaction, then each
+    vendor's services and weekly hours through the catalogue use cases (so availability has
+    no horizon); returns the tokens issued.
 
     Raises AlreadySeeded if the demo vendors exist. With `fixed_tokens` the tokens are the
     public `demo-<subject id>` ones; otherwise random, shown only in the returned list.
     """
     make_token = fixed_token if fixed_tokens else _random_token
-    today = now.astimezone(CITY).date()
     holders = [(Role.ADMIN, ADMIN_ID, "Bookiji operations")]
     holders += [(Role.CUSTOMER, c.id, c.name) for c in DEMO_CUSTOMERS if c.id in TOKEN_CUSTOMERS]
     holders += [(Role.VENDOR, d.vendor.id, d.vendor.name) for d in DEMO_VENDORS]
@@ -172,11 +189,12 @@ def seed_demo(uow: UnitOfWork, now: datetime, *, fixed_tokens: bool) -> list[Iss
             raise AlreadySeeded("the demo data is already in this database")
         for demo in DEMO_VENDORS:
             uow.vendors.add(demo.vendor)
-            for window in weekly_windows(demo, today, DAYS_OF_AVAILABILITY):
-                uow.vendors.add_window(demo.vendor.id, window)
         for customer in DEMO_CUSTOMERS:
             uow.customers.add(customer)
         for t in issued:
             uow.principals.add(hash_token(t.token), Principal(t.role, t.subject_id))
         uow.commit()
+    admin, clock = Principal(Role.ADMIN, ADMIN_ID), _At(now)
+    for demo in DEMO_VENDORS:
+        _catalogue(uow, demo, admin, clock)
     return issued

@@ -10,10 +10,11 @@ from types import TracebackType
 
 import attrs
 
+from bookiji_adapters.memory.catalogues import InMemoryCatalogues
 from bookiji_adapters.memory.privacy import InMemoryPrivacy
 from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import ACTIVE_STATES, AuditEntry, Booking
-from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.catalogue import Customer, Vendor, VendorCatalogue
 from bookiji_core.errors import ConcurrentUpdate, IdempotencyInProgress, SlotTaken
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
@@ -28,6 +29,7 @@ from bookiji_core.webhooks import ReceivedEvent
 class _State:
     vendors: dict[VendorId, Vendor] = attrs.field(factory=dict)
     windows: dict[VendorId, list[Interval]] = attrs.field(factory=dict)
+    catalogues: dict[VendorId, VendorCatalogue] = attrs.field(factory=dict)
     customers: dict[CustomerId, Customer] = attrs.field(factory=dict)
     quotes: dict[QuoteId, Quote] = attrs.field(factory=dict)
     bookings: dict[BookingId, Booking] = attrs.field(factory=dict)
@@ -331,6 +333,7 @@ class InMemoryUnitOfWork:
         self.working = storage.state
         self._reading = False
         self.vendors = _Vendors(self)
+        self.catalogues = InMemoryCatalogues(self)
         self.customers = _Customers(self)
         self.quotes = _Quotes(self)
         self.bookings = _Bookings(self)

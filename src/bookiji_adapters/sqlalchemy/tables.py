@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -98,6 +99,38 @@ vendor_windows = Table(
     Column("starts_at", UtcDateTime, nullable=False),
     Column("ends_at", UtcDateTime, nullable=False),
     Index(None, "vendor_id", "starts_at"),
+)
+
+# The vendors' own catalogue (migration 0007): one schedule row, its hours, its offers.
+vendor_schedules = Table(
+    "vendor_schedules",
+    metadata,
+    Column("vendor_id", Id, ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True),
+    Column("time_zone", String(64), nullable=False),
+)
+
+# A weekly range has a weekday (0 = Monday); an exception has a date, and no hours if closed.
+vendor_hours = Table(
+    "vendor_hours",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("vendor_id", Id, ForeignKey("vendors.id", ondelete="CASCADE"), nullable=False),
+    Column("weekday", Integer, nullable=True),
+    Column("on_date", Date, nullable=True),
+    Column("opens_minute", Integer, nullable=True),
+    Column("closes_minute", Integer, nullable=True),
+    Index(None, "vendor_id"),
+)
+
+vendor_offers = Table(
+    "vendor_offers",
+    metadata,
+    Column("vendor_id", Id, ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_type", String(64), primary_key=True),
+    Column("hourly_rate_amount", BigInteger, nullable=False),
+    Column("currency", Currency, nullable=False),
+    # Allowed durations in minutes, comma-separated; empty allows any.
+    Column("durations", Text, nullable=False),
 )
 
 customers = Table(

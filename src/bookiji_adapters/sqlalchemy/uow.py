@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from bookiji_adapters.sqlalchemy.access import SqlAlchemyAccessLog, SqlAlchemyPrincipals
 from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchemyBookings
 from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
+from bookiji_adapters.sqlalchemy.catalogues import SqlAlchemyCatalogues
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
 from bookiji_adapters.sqlalchemy.outbox import SqlAlchemyOutbox
@@ -23,6 +24,7 @@ from bookiji_core.ports import (
     AccessLog,
     AuditTrail,
     Bookings,
+    Catalogues,
     Controls,
     Customers,
     IdempotencyKeys,
@@ -47,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self._connection: Connection | None = None
         self._reading = False
         self.vendors: Vendors = SqlAlchemyVendors(self)
+        self.catalogues: Catalogues = SqlAlchemyCatalogues(self)
         self.customers: Customers = SqlAlchemyCustomers(self)
         self.quotes: Quotes = SqlAlchemyQuotes(self)
         self.bookings: Bookings = SqlAlchemyBookings(self)

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import AuditEntry, Booking
-from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.catalogue import Commitment, Customer, Vendor, VendorCatalogue
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
@@ -32,6 +32,24 @@ class Vendors(Protocol):
         self, vendor_ids: Iterable[VendorId], within: Interval
     ) -> Mapping[VendorId, Sequence[Interval]]:
         """Each vendor's open windows that overlap `within`."""
+        ...
+
+
+class Catalogues(Protocol):
+    """Vendors' own catalogues (services, hours, exceptions); a vendor without one is read
+    through `VendorCatalogue.of(vendor)` and its explicit windows."""
+
+    def get(self, vendor_id: VendorId) -> VendorCatalogue | None: ...
+
+    def save(self, catalogue: VendorCatalogue) -> None: ...
+
+    def for_vendors(self, vendor_ids: Iterable[VendorId]) -> Mapping[VendorId, VendorCatalogue]:
+        """The catalogues of those vendors that have one."""
+        ...
+
+    def commitments(self, vendor_id: VendorId, after: datetime) -> list[Commitment]:
+        """The vendor's held or confirmed bookings that end after `after`, with the service
+        each was quoted for, in start order."""
         ...
 
 
@@ -213,6 +231,7 @@ class UnitOfWork(Protocol):
     """One transaction. `with uow:` begins it; leaving without `commit()` rolls it back."""
 
     vendors: Vendors
+    catalogues: Catalogues
     customers: Customers
     quotes: Quotes
     bookings: Bookings

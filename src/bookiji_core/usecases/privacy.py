@@ -11,7 +11,7 @@ import attrs
 
 from bookiji_core.access import Principal
 from bookiji_core.booking import Booking
-from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.catalogue import Customer, Vendor, VendorCatalogue
 from bookiji_core.errors import ConcurrentUpdate, NotFound
 from bookiji_core.ports import Clock, Telemetry, UnitOfWork
 from bookiji_core.privacy import (
@@ -31,6 +31,7 @@ from bookiji_core.privacy import (
 )
 from bookiji_core.quoting import Quote
 from bookiji_core.usecases import privacy_records as records
+from bookiji_core.usecases.catalogue import catalogue_record
 from bookiji_core.usecases.changes import log_access
 from bookiji_core.values import CustomerId, VendorId
 
@@ -111,6 +112,8 @@ def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> re
         bookings = uow.bookings.list_for(customer_id=profile.id, limit=ALL)
     else:
         found["profile"] = records.vendor(profile, uow.privacy.windows_of(profile.id))
+        own = uow.catalogues.get(profile.id) or VendorCatalogue.of(profile)
+        found["catalogue"] = catalogue_record(own)
         found["quotes"] = []
         bookings = uow.bookings.list_for(vendor_id=profile.id, limit=ALL)
     # A vendor's bookings are theirs too, but the card reference and the $1 fee's payment

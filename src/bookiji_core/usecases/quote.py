@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from bookiji_core.availability import open_windows, priced_for
 from bookiji_core.catalogue import Vendor
 from bookiji_core.errors import InvalidInput, NoProvidersAvailable, TimeInPast
 from bookiji_core.ports import Clock, Ids, MapProvider, UnitOfWork
@@ -55,9 +56,12 @@ def _ranked(
     ]
     day = _day_around(request.interval)
     vendor_ids = [v.id for v in nearby]
-    windows = uow.vendors.windows(vendor_ids, day)
+    # Read on every quote, never cached: a catalogue change is seen by the next quote.
+    catalogues = uow.catalogues.for_vendors(vendor_ids)
+    offering = priced_for(request.service_type, request.interval.minutes, nearby, catalogues)
+    windows = open_windows(vendor_ids, catalogues, uow.vendors.windows(vendor_ids, day), day)
     busy = uow.bookings.busy(vendor_ids, day)
-    return nearby, rank_candidates(request, nearby, windows, busy, policy)
+    return nearby, rank_candidates(request, offering, windows, busy, policy)
 
 
 def _public_zones(
