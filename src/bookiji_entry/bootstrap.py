@@ -17,6 +17,7 @@ from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, Telemetr
 from bookiji_core.quoting import QuotePolicy
 from bookiji_entry import http, workers
 from bookiji_entry.http.bookings import BookingDeps
+from bookiji_entry.http.catalogue import CatalogueDeps
 from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
 from bookiji_entry.http.simcity import SimCityDeps
@@ -143,7 +144,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         else:
             container.register(key, factory=_provider(container, factory), scope=_ONCE)
     # What each route module's handlers use; punq fills every field by its type.
-    for handlers in (QuoteDeps, PrivacyDeps, WebhookDeps, SimCityDeps):
+    for handlers in (QuoteDeps, PrivacyDeps, WebhookDeps, SimCityDeps, CatalogueDeps):
         container.register(handlers)
     container.register(BookingDeps, confirm_within=settings.confirm_within)
     return container

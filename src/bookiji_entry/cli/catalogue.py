@@ -6,10 +6,12 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from bookiji_core.access import Principal
+from bookiji_core.ports import Clock, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases import catalogue as uc
 from bookiji_entry import catalogue_io as io
-from bookiji_entry.bootstrap import Services
-from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
+from bookiji_entry.cli._common import add_json, add_token, login, print_json
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -63,39 +65,37 @@ def _ranges(text: str) -> list[str]:
 
 
 def _change(
-    args: argparse.Namespace, context: Context, run: Callable[..., uc.CatalogueView]
+    args: argparse.Namespace, uow: UnitOfWorkFactory, run: Callable[[Principal], uc.CatalogueView]
 ) -> int:
-    with context.services() as services:
-        found = run(services, login(services, args.token))
-    _print(args, io.view(found))
+    _print(args, io.view(run(login(uow, args.token))))
     return 0
 
 
-def _show(args: argparse.Namespace, context: Context) -> int:
-    return _change(
-        args, context, lambda s, who: uc.show_catalogue(args.vendor_id, who, s.uow(), s.clock)
-    )
+def _show(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    return _change(args, uow, lambda who: uc.show_catalogue(args.vendor_id, who, uow(), clock))
 
 
-def _service(args: argparse.Namespace, context: Context) -> int:
-    def run(s: Services, who: Any) -> uc.CatalogueView:
+def _service(
+    args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock, policy: QuotePolicy
+) -> int:
+    def run(who: Principal) -> uc.CatalogueView:
         minutes = [int(d) if d.isdigit() else d for d in _ranges(args.durations)]
         body = {"hourly_rate_minor": args.rate, "durations": minutes}
-        offer = io.offer(args.service_type, body, s.policy.currency)
-        return uc.put_service(args.vendor_id, offer, who, s.uow(), s.clock)
+        offer = io.offer(args.service_type, body, policy.currency)
+        return uc.put_service(args.vendor_id, offer, who, uow(), clock)
 
-    return _change(args, context, run)
+    return _change(args, uow, run)
 
 
-def _remove_service(args: argparse.Namespace, context: Context) -> int:
+def _remove_service(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     return _change(
         args,
-        context,
-        lambda s, who: uc.remove_service(args.vendor_id, args.service_type, who, s.uow(), s.clock),
+        uow,
+        lambda who: uc.remove_service(args.vendor_id, args.service_type, who, uow(), clock),
     )
 
 
-def _hours(args: argparse.Namespace, context: Context) -> int:
+def _hours(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     body = {
         "time_zone": args.time_zone,
         "weekly": {day: _ranges(getattr(args, day)) for day in DAYS},
@@ -103,37 +103,37 @@ def _hours(args: argparse.Namespace, context: Context) -> int:
     zone, weekly = io.weekly(body)
     return _change(
         args,
-        context,
-        lambda s, who: uc.set_weekly_hours(args.vendor_id, zone, weekly, who, s.uow(), s.clock),
+        uow,
+        lambda who: uc.set_weekly_hours(args.vendor_id, zone, weekly, who, uow(), clock),
     )
 
 
-def _close(args: argparse.Namespace, context: Context) -> int:
+def _close(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     exception = io.exception(args.date, {"closed": True})
     return _change(
         args,
-        context,
-        lambda s, who: uc.set_exception(args.vendor_id, exception, who, s.uow(), s.clock),
+        uow,
+        lambda who: uc.set_exception(args.vendor_id, exception, who, uow(), clock),
     )
 
 
-def _open(args: argparse.Namespace, context: Context) -> int:
+def _open(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     exception = io.exception(args.date, {"hours": _ranges(args.hours)})
     return _change(
         args,
-        context,
-        lambda s, who: uc.set_exception(args.vendor_id, exception, who, s.uow(), s.clock),
+        uow,
+        lambda who: uc.set_exception(args.vendor_id, exception, who, uow(), clock),
     )
 
 
-def _reset(args: argparse.Namespace, context: Context) -> int:
+def _reset(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     on = io.day(args.date)
     return _change(
-        args, context, lambda s, who: uc.remove_exception(args.vendor_id, on, who, s.uow(), s.clock)
+        args, uow, lambda who: uc.remove_exception(args.vendor_id, on, who, uow(), clock)
     )
 
 
-def _location(args: argparse.Namespace, context: Context) -> int:
+def _location(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     body = {
         "address": args.address,
         "latitude": args.latitude,
@@ -142,18 +142,16 @@ def _location(args: argparse.Namespace, context: Context) -> int:
     }
     address, where, zone = io.location(body)
 
-    def run(s: Services, who: Any) -> uc.CatalogueView:
-        uc.set_location(args.vendor_id, address, where, zone, who, s.uow())
-        return uc.show_catalogue(args.vendor_id, who, s.uow(), s.clock)
+    def run(who: Principal) -> uc.CatalogueView:
+        uc.set_location(args.vendor_id, address, where, zone, who, uow())
+        return uc.show_catalogue(args.vendor_id, who, uow(), clock)
 
-    return _change(args, context, run)
+    return _change(args, uow, run)
 
 
-def _availability(args: argparse.Namespace, context: Context) -> int:
+def _availability(args: argparse.Namespace, uow: UnitOfWorkFactory) -> int:
     within = io.interval(args.start, args.end)
-    with context.services() as services:
-        who = login(services, args.token)
-        found = uc.availability(args.vendor_id, within, who, services.uow())
+    found = uc.availability(args.vendor_id, within, login(uow, args.token), uow())
     _print(args, io.windows(found))
     return 0
 

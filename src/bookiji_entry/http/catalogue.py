@@ -6,81 +6,90 @@ import re
 from functools import partial
 from typing import Any
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bookiji_core.ports import Clock, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy
 from bookiji_core.schedule import WEEKDAYS
 from bookiji_core.usecases import catalogue as uc
 from bookiji_entry import catalogue_io as io
-from bookiji_entry.bootstrap import Services
 from bookiji_entry.http._io import Call, endpoint, principal
 
 BASE = "/api/vendors/{vendor_id}"
+
+
+@attrs.frozen
+class CatalogueDeps:
+    """What the catalogue and availability routes use."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    policy: QuotePolicy
 
 
 def _vid(call: Call) -> str:
     return call.path_params["vendor_id"]
 
 
-def get_catalogue(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
-    found = uc.show_catalogue(_vid(call), caller, services.uow(), services.clock)
+def get_catalogue(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
+    found = uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
-def put_service(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
-    offer = io.offer(call.path_params["service_type"], call.json(), services.policy.currency)
-    found = uc.put_service(_vid(call), offer, caller, services.uow(), services.clock)
+def put_service(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
+    offer = io.offer(call.path_params["service_type"], call.json(), deps.policy.currency)
+    found = uc.put_service(_vid(call), offer, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
-def delete_service(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def delete_service(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     service = call.path_params["service_type"]
-    found = uc.remove_service(_vid(call), service, caller, services.uow(), services.clock)
+    found = uc.remove_service(_vid(call), service, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
-def put_hours(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def put_hours(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     zone, weekly = io.weekly(call.json())
-    found = uc.set_weekly_hours(_vid(call), zone, weekly, caller, services.uow(), services.clock)
+    found = uc.set_weekly_hours(_vid(call), zone, weekly, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
-def put_exception(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def put_exception(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     exception = io.exception(call.path_params["date"], call.json())
-    found = uc.set_exception(_vid(call), exception, caller, services.uow(), services.clock)
+    found = uc.set_exception(_vid(call), exception, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
-def delete_exception(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def delete_exception(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     on = io.day(call.path_params["date"])
-    found = uc.remove_exception(_vid(call), on, caller, services.uow(), services.clock)
+    found = uc.remove_exception(_vid(call), on, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
-def put_location(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def put_location(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     address, where, zone = io.location(call.json())
-    uc.set_location(_vid(call), address, where, zone, caller, services.uow())
-    return JSONResponse(
-        io.view(uc.show_catalogue(_vid(call), caller, services.uow(), services.clock))
-    )
+    uc.set_location(_vid(call), address, where, zone, caller, deps.uow())
+    return JSONResponse(io.view(uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)))
 
 
-def get_availability(services: Services, call: Call) -> Response:
-    caller = principal(call, services)
+def get_availability(deps: CatalogueDeps, call: Call) -> Response:
+    caller = principal(call, deps.uow)
     within = io.interval(call.query.get("from"), call.query.get("to"))
-    return JSONResponse(io.windows(uc.availability(_vid(call), within, caller, services.uow())))
+    return JSONResponse(io.windows(uc.availability(_vid(call), within, caller, deps.uow())))
 
 
-def routes(services: Services) -> list[BaseRoute]:
+def routes(deps: CatalogueDeps) -> list[BaseRoute]:
     def route(path: str, handler: Any, method: str, *, body: bool = False) -> Route:
-        return Route(BASE + path, endpoint(partial(handler, services), body=body), methods=[method])
+        return Route(BASE + path, endpoint(partial(handler, deps), body=body), methods=[method])
 
     return [
         route("/catalogue", get_catalogue, "GET"),
