@@ -140,3 +140,17 @@ def rebuild(code: str, message: str) -> DomainError:
     error = DomainError(message)
     error.code = code
     return error
+
+
+class TokenRevoked(Unauthenticated):
+    """The token was revoked or replaced by a rotation; it never works again."""
+
+    code = "token_revoked"
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+
+
+class PrincipalNotFound(NotFound):
+    code = "principal_not_found"

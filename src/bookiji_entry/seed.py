@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from bookiji_core.access import Principal, Role, hash_token
+from bookiji_core.access import Role
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.ports import UnitOfWork
+from bookiji_core.principals import Invitation
+from bookiji_core.usecases.principals import TokenPolicy, enrol
 from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId
 
 CITY = ZoneInfo("America/Vancouver")
@@ -24,6 +26,10 @@ EVERY_DAY = frozenset(range(7))
 MON_SAT = frozenset(range(6))
 MON_FRI = frozenset(range(5))
 ADMIN_ID = "adm_ops"
+ADMIN_NAME = "Bookiji operations"
+ADMIN_EMAIL = "ops@example.com"
+SEED_ACTOR = "seed:demo"
+DEFAULT_TOKEN_TTL = timedelta(days=90)
 # Customers who get a token; the others exist for the catalogue and for SimCity traffic.
 TOKEN_CUSTOMERS = ("cus_01", "cus_02")
 
@@ -155,28 +161,48 @@ def weekly_windows(demo: DemoVendor, today: date, days: int) -> Iterator[Interva
             )
 
 
-def seed_demo(uow: UnitOfWork, now: datetime, *, fixed_tokens: bool) -> list[IssuedToken]:
+def seed_demo(
+    uow: UnitOfWork, now: datetime, *, fixed_tokens: bool, policy: TokenPolicy | None = None
+) -> list[IssuedToken]:
     """Add the pilot's catalogue and principals in one transaction; returns the tokens issued.
 
     Raises AlreadySeeded if the demo vendors exist. With `fixed_tokens` the tokens are the
     public `demo-<subject id>` ones; otherwise random, shown only in the returned list.
     """
     make_token = fixed_token if fixed_tokens else _random_token
+    policy = policy or TokenPolicy(DEFAULT_TOKEN_TTL, "CAD")
     today = now.astimezone(CITY).date()
-    holders = [(Role.ADMIN, ADMIN_ID, "Bookiji operations")]
-    holders += [(Role.CUSTOMER, c.id, c.name) for c in DEMO_CUSTOMERS if c.id in TOKEN_CUSTOMERS]
-    holders += [(Role.VENDOR, d.vendor.id, d.vendor.name) for d in DEMO_VENDORS]
-    issued = [IssuedToken(role, sid, name, make_token(sid)) for role, sid, name in holders]
+    people = [(ADMIN_ID, Invitation(Role.ADMIN, ADMIN_NAME, ADMIN_EMAIL))]
+    people += [
+        (c.id, _invitation(Role.CUSTOMER, c)) for c in DEMO_CUSTOMERS if c.id in TOKEN_CUSTOMERS
+    ]
+    people += [(d.vendor.id, _invitation(Role.VENDOR, d.vendor)) for d in DEMO_VENDORS]
+    issued: list[IssuedToken] = []
     with uow:
         if _has_demo(uow):
             raise AlreadySeeded("the demo data is already in this database")
+        # The same operation as `bkctl principals invite`: the person, the token, the audit.
+        for subject_id, person in people:
+            enrol(
+                uow,
+                person,
+                subject_id=subject_id,
+                token=make_token(subject_id),
+                policy=policy,
+                actor_id=SEED_ACTOR,
+                now=now,
+            )
+            issued.append(IssuedToken(person.role, subject_id, person.name, make_token(subject_id)))
+        # Then the catalogue a vendor would enter itself: services, rates, place and hours.
         for demo in DEMO_VENDORS:
             uow.vendors.add(demo.vendor)
             for window in weekly_windows(demo, today, DAYS_OF_AVAILABILITY):
                 uow.vendors.add_window(demo.vendor.id, window)
         for customer in DEMO_CUSTOMERS:
             uow.customers.add(customer)
-        for t in issued:
-            uow.principals.add(hash_token(t.token), Principal(t.role, t.subject_id))
         uow.commit()
     return issued
+
+
+def _invitation(role: Role, person: Customer | Vendor) -> Invitation:
+    return Invitation(role, person.name, person.email, person.phone)

@@ -9,6 +9,7 @@ from typing import Any
 from bookiji_entry import seed
 from bookiji_entry.bootstrap import Services
 from bookiji_entry.cli._common import CliError, Context, add_json, print_json
+from bookiji_entry.principals import token_policy
 from bookiji_entry.settings import Profile
 
 
@@ -48,7 +49,12 @@ def seed_or_refuse(services: Services, *, fixed_tokens: bool) -> list[seed.Issue
     if services.settings.profile is Profile.PRODUCTION:
         raise CliError("the production profile refuses demo data", 2)
     try:
-        return seed.seed_demo(services.uow(), services.clock.now(), fixed_tokens=fixed_tokens)
+        return seed.seed_demo(
+            services.uow(),
+            services.clock.now(),
+            fixed_tokens=fixed_tokens,
+            policy=token_policy(services),
+        )
     except seed.AlreadySeeded as exc:
         raise CliError(f"{exc}; nothing was changed", 1) from None
 

@@ -58,8 +58,9 @@ def _refuse_constant(name: str) -> float:
 
 
 def principal(call: Call, services: Services) -> Principal:
-    """The authenticated caller, or Unauthenticated (401)."""
-    return authenticate(call.bearer_token(), services.uow())
+    """The authenticated caller, or 401: unauthenticated, token_expired or token_revoked.
+    Read from the database on every request, so a revocation holds in every process."""
+    return authenticate(call.bearer_token(), services.uow(), services.clock.now())
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
