@@ -183,16 +183,17 @@ def seed_demo(
             raise AlreadySeeded("the demo data is already in this database")
         # The same operation as `bkctl principals invite`: the person, the token, the audit.
         for subject_id, person in people:
+            token = make_token(subject_id)
             enrol(
                 uow,
                 person,
                 subject_id=subject_id,
-                token=make_token(subject_id),
+                token=token,
                 policy=policy,
                 actor_id=SEED_ACTOR,
                 now=now,
             )
-            issued.append(IssuedToken(person.role, subject_id, person.name, make_token(subject_id)))
+            issued.append(IssuedToken(person.role, subject_id, person.name, token))
         # Then the catalogue a vendor would enter itself: services, rates, place and hours.
         for demo in DEMO_VENDORS:
             uow.vendors.add(demo.vendor)

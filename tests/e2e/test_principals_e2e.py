@@ -11,10 +11,13 @@ import attrs
 import pytest
 from starlette.testclient import TestClient
 
+from bookiji_adapters.memory import InMemoryStorage
+from bookiji_core.usecases import authenticate
 from bookiji_entry.bootstrap import Services
 from bookiji_entry.cli import main
+from bookiji_entry.seed import seed_demo
 
-from .conftest import ADMIN, CUSTOMER, bearer
+from .conftest import ADMIN, CUSTOMER, NOW, bearer
 
 INVITE = {"role": "customer", "name": "Robin Test", "email": "robin@example.test"}
 
@@ -178,3 +181,11 @@ def test_the_demo_seed_issues_expiring_tokens_through_the_invite_operation(
     assert grant.expires_at - grant.issued_at == services.settings.token_ttl
     assert admin is not None and admin.email == "ops@example.com"
     assert audit and audit[0].actor_id == "seed:demo"
+
+
+def test_every_random_token_the_demo_seed_prints_signs_in_as_its_principal() -> None:
+    storage = InMemoryStorage()
+    issued = seed_demo(storage.unit_of_work(), NOW, fixed_tokens=False)
+
+    for t in issued:
+        assert authenticate(t.token, storage.unit_of_work(), NOW).subject_id == t.subject_id
