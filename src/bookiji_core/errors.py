@@ -151,3 +151,17 @@ class CatalogueChangeStrandsBooking(DomainError):
     def __init__(self, message: str, booking_ids: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.booking_ids = booking_ids
+
+
+class TokenRevoked(Unauthenticated):
+    """The token was revoked or replaced by a rotation; it never works again."""
+
+    code = "token_revoked"
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+
+
+class PrincipalNotFound(NotFound):
+    code = "principal_not_found"

@@ -15,9 +15,11 @@ from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
 from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
+from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry import http, workers
 from bookiji_entry.http.bookings import BookingDeps
 from bookiji_entry.http.catalogue import CatalogueDeps
+from bookiji_entry.http.principals import PrincipalDeps
 from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
 from bookiji_entry.http.simcity import SimCityDeps
@@ -112,6 +114,11 @@ def _webhook_secret(settings: Settings) -> WebhookSecret:
     return WebhookSecret(webhook_secret(settings))
 
 
+def token_policy_for(settings: Settings) -> TokenPolicy:
+    """How long a new token lives, and the currency an invited vendor's blank rate is in."""
+    return TokenPolicy(ttl=settings.token_ttl, currency=settings.currency)
+
+
 def _policy(settings: Settings) -> QuotePolicy:
     return QuotePolicy(currency=settings.currency)
 
@@ -137,6 +144,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         UnitOfWorkFactory: counted_unit_of_work,
         MapProvider: _map_provider,
         WebhookSecret: _webhook_secret,
+        TokenPolicy: token_policy_for,
     }
     for key, factory in factories.items():
         if key in given:
@@ -144,7 +152,8 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         else:
             container.register(key, factory=_provider(container, factory), scope=_ONCE)
     # What each route module's handlers use; punq fills every field by its type.
-    for handlers in (QuoteDeps, PrivacyDeps, WebhookDeps, SimCityDeps, CatalogueDeps):
+    handler_deps = (QuoteDeps, PrivacyDeps, WebhookDeps, SimCityDeps, CatalogueDeps, PrincipalDeps)
+    for handlers in handler_deps:
         container.register(handlers)
     container.register(BookingDeps, confirm_within=settings.confirm_within)
     return container

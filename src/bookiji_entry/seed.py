@@ -8,16 +8,18 @@ phone numbers (555-01xx) and street numbers are made up; neighbourhood coordinat
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from bookiji_core.access import Principal, Role, hash_token
+from bookiji_core.access import Principal, Role
 from bookiji_core.catalogue import Customer, ServiceOffer, Vendor
 from bookiji_core.ports import UnitOfWork
+from bookiji_core.principals import Invitation
 from bookiji_core.schedule import Hours
 from bookiji_core.usecases.catalogue import put_service, set_weekly_hours
+from bookiji_core.usecases.principals import TokenPolicy, enrol
 from bookiji_core.values import CustomerId, Location, Money, VendorId
 
 CITY = ZoneInfo("America/Vancouver")
@@ -25,6 +27,10 @@ EVERY_DAY = frozenset(range(7))
 MON_SAT = frozenset(range(6))
 MON_FRI = frozenset(range(5))
 ADMIN_ID = "adm_ops"
+ADMIN_NAME = "Bookiji operations"
+ADMIN_EMAIL = "ops@example.com"
+SEED_ACTOR = "seed:demo"
+DEFAULT_TOKEN_TTL = timedelta(days=90)
 # Customers who get a token; the others exist for the catalogue and for SimCity traffic.
 TOKEN_CUSTOMERS = ("cus_01", "cus_02")
 
@@ -171,30 +177,52 @@ def _catalogue(uow: UnitOfWork, demo: DemoVendor, admin: Principal, clock: _At) 
     set_weekly_hours(vendor.id, CITY.key, weekly_hours(demo), admin, uow, clock)
 
 
-def seed_demo(uow: UnitOfWork, now: datetime, *, fixed_tokens: bool) -> list[IssuedToken]:
-    """Add the pilot's vendors, customers and principals in one transaction, then each
-    vendor's services and weekly hours through the catalogue use cases (so availability has
-    no horizon); returns the tokens issued.
+def seed_demo(
+    uow: UnitOfWork, now: datetime, *, fixed_tokens: bool, policy: TokenPolicy | None = None
+) -> list[IssuedToken]:
+    """Add the pilot's vendors, customers and principals in one transaction (the people
+    through the same operation as an invitation), then each vendor's services and weekly
+    hours through the catalogue use cases (so availability has no horizon); returns the
+    tokens issued.
 
     Raises AlreadySeeded if the demo vendors exist. With `fixed_tokens` the tokens are the
     public `demo-<subject id>` ones; otherwise random, shown only in the returned list.
     """
     make_token = fixed_token if fixed_tokens else _random_token
-    holders = [(Role.ADMIN, ADMIN_ID, "Bookiji operations")]
-    holders += [(Role.CUSTOMER, c.id, c.name) for c in DEMO_CUSTOMERS if c.id in TOKEN_CUSTOMERS]
-    holders += [(Role.VENDOR, d.vendor.id, d.vendor.name) for d in DEMO_VENDORS]
-    issued = [IssuedToken(role, sid, name, make_token(sid)) for role, sid, name in holders]
+    policy = policy or TokenPolicy(DEFAULT_TOKEN_TTL, "CAD")
+    people = [(ADMIN_ID, Invitation(Role.ADMIN, ADMIN_NAME, ADMIN_EMAIL))]
+    people += [
+        (c.id, _invitation(Role.CUSTOMER, c)) for c in DEMO_CUSTOMERS if c.id in TOKEN_CUSTOMERS
+    ]
+    people += [(d.vendor.id, _invitation(Role.VENDOR, d.vendor)) for d in DEMO_VENDORS]
+    issued: list[IssuedToken] = []
     with uow:
         if _has_demo(uow):
             raise AlreadySeeded("the demo data is already in this database")
+        # The same operation as `bkctl principals invite`: the person, the token, the audit.
+        for subject_id, person in people:
+            token = make_token(subject_id)
+            enrol(
+                uow,
+                person,
+                subject_id=subject_id,
+                token=token,
+                policy=policy,
+                actor_id=SEED_ACTOR,
+                now=now,
+            )
+            issued.append(IssuedToken(person.role, subject_id, person.name, token))
+        # The demo profiles (place, rating, rate) over the invitation's blank ones.
         for demo in DEMO_VENDORS:
             uow.vendors.add(demo.vendor)
         for customer in DEMO_CUSTOMERS:
             uow.customers.add(customer)
-        for t in issued:
-            uow.principals.add(hash_token(t.token), Principal(t.role, t.subject_id))
         uow.commit()
     admin, clock = Principal(Role.ADMIN, ADMIN_ID), _At(now)
     for demo in DEMO_VENDORS:
         _catalogue(uow, demo, admin, clock)
     return issued
+
+
+def _invitation(role: Role, person: Customer | Vendor) -> Invitation:
+    return Invitation(role, person.name, person.email, person.phone)

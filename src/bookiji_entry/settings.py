@@ -44,6 +44,10 @@ class Settings:
     # The map service's base URL (its API: bookiji_adapters/maps/http_provider.py); unset, the
     # offline grid answers alone. Not in repr: a vendor's URL may carry its API key.
     maps_url: str | None = attrs.field(default=None, repr=False)
+    # How long a token issued by `bkctl principals invite|rotate` works.
+    token_ttl: timedelta = timedelta(days=90)
+    # bkctl's bearer token when a command is given no --token (kept out of `ps`).
+    token: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -78,6 +82,10 @@ class Settings:
             ),
             metrics_dir=environ.get(METRICS_DIR_VARIABLE, "").strip() or None,
             maps_url=get("MAPS_URL"),
+            token_ttl=timedelta(
+                days=_integer("BOOKIJI_TOKEN_TTL_DAYS", get("TOKEN_TTL_DAYS"), 90, low=1, high=3660)
+            ),
+            token=get("TOKEN"),
         )
         settings.check()
         return settings

@@ -11,6 +11,7 @@ from types import TracebackType
 import attrs
 
 from bookiji_adapters.memory.catalogues import InMemoryCatalogues
+from bookiji_adapters.memory.principals import InMemoryPrincipals
 from bookiji_adapters.memory.privacy import InMemoryPrivacy
 from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import ACTIVE_STATES, AuditEntry, Booking
@@ -19,6 +20,7 @@ from bookiji_core.errors import ConcurrentUpdate, IdempotencyInProgress, SlotTak
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.principals import Admin, PrincipalAction, TokenGrant
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
@@ -42,6 +44,9 @@ class _State:
     webhook_inbox: dict[str, ReceivedEvent] = attrs.field(factory=dict)
     controls: dict[str, str] = attrs.field(factory=dict)
     tombstones: dict[str, Tombstone] = attrs.field(factory=dict)
+    token_grants: dict[str, TokenGrant] = attrs.field(factory=dict)
+    admins: dict[str, Admin] = attrs.field(factory=dict)
+    principal_actions: list[PrincipalAction] = attrs.field(factory=list)
 
 
 def _copy_booking(booking: Booking) -> Booking:
@@ -317,14 +322,6 @@ class _AccessLog(_Repo):
         return [e for e in self._s.access_log if e.subject_id == subject_id]
 
 
-class _Principals(_Repo):
-    def add(self, token_hash: str, principal: Principal) -> None:
-        self._s.principals[token_hash] = principal
-
-    def by_token_hash(self, token_hash: str) -> Principal | None:
-        return self._s.principals.get(token_hash)
-
-
 class InMemoryUnitOfWork:
     """A transaction over InMemoryStorage: works on a copy, swaps it in on commit."""
 
@@ -341,7 +338,7 @@ class InMemoryUnitOfWork:
         self.outbox = _Outbox(self)
         self.idempotency = _Idempotency(self)
         self.access_log = _AccessLog(self)
-        self.principals = _Principals(self)
+        self.principals = InMemoryPrincipals(self)
         self.ledger = _Ledger(self)
         self.webhook_inbox = _WebhookInbox(self)
         self.controls = _Controls(self)

@@ -1,17 +1,12 @@
-"""The append-only access log and the principals (hashed tokens), as SQL rows."""
+"""The append-only access log, as SQL rows (principals: principals.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert, select
 
-from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
-from bookiji_adapters.sqlalchemy.tables import access_log, principals
-from bookiji_core.access import AccessLogEntry, Principal, Role
-
-# Every request authenticates: the statement is built once.
-_BY_TOKEN_HASH = select(principals.c.role, principals.c.subject_id).where(
-    principals.c.token_hash == bindparam("token_hash")
-)
+from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
+from bookiji_adapters.sqlalchemy.tables import access_log
+from bookiji_core.access import AccessLogEntry
 
 
 class SqlAlchemyAccessLog(SqlAlchemyRepository):
@@ -37,17 +32,3 @@ class SqlAlchemyAccessLog(SqlAlchemyRepository):
             .order_by(a.id)
         )
         return [AccessLogEntry(*row) for row in self._conn.execute(stmt)]
-
-
-class SqlAlchemyPrincipals(SqlAlchemyRepository):
-    def add(self, token_hash: str, principal: Principal) -> None:
-        row = {
-            "token_hash": token_hash,
-            "role": principal.role.value,
-            "subject_id": principal.subject_id,
-        }
-        upsert(self._conn, principals, row, ["token_hash"])
-
-    def by_token_hash(self, token_hash: str) -> Principal | None:
-        row = self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
-        return None if row is None else Principal(Role(row.role), row.subject_id)

@@ -268,7 +268,35 @@ principals = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("role", String(16), nullable=False),
     Column("subject_id", Id, nullable=False),
+    # NULL issue and expiry: a token from before tokens expired (0006), which never expires.
+    Column("issued_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
     Index(None, "subject_id"),
+)
+
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("phone", Text, nullable=False),
+)
+
+# Append-only (the database refuses UPDATE and DELETE): admins' decisions about access.
+principal_actions = Table(
+    "principal_actions",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", Id, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("subject_id", Id, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index(None, "subject_id"),
+    Index(None, "actor_id"),
 )
 
 ledger_entries = Table(

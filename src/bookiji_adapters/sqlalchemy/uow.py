@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from bookiji_adapters.sqlalchemy.access import SqlAlchemyAccessLog, SqlAlchemyPrincipals
+from bookiji_adapters.sqlalchemy.access import SqlAlchemyAccessLog
 from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchemyBookings
 from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
 from bookiji_adapters.sqlalchemy.catalogues import SqlAlchemyCatalogues
@@ -18,6 +18,7 @@ from bookiji_adapters.sqlalchemy.payments import (
     SqlAlchemyLedger,
     SqlAlchemyWebhookInbox,
 )
+from bookiji_adapters.sqlalchemy.principals import SqlAlchemyPrincipals
 from bookiji_adapters.sqlalchemy.privacy import SqlAlchemyPrivacy
 from bookiji_adapters.sqlalchemy.quotes import SqlAlchemyQuotes
 from bookiji_core.ports import (

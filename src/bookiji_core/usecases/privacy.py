@@ -131,6 +131,7 @@ def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> re
         records.idempotency(r) for r in uow.privacy.idempotency_of(subject_id)
     ]
     found["access_log"] = [records.access(e) for e in uow.access_log.for_subject(subject_id)]
+    found["principal_actions"] = [records.action(a) for a in uow.principals.actions(subject_id)]
     return found
 
 

@@ -11,6 +11,7 @@ from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage
+from bookiji_core.principals import PrincipalAction
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import Interval, Money
@@ -69,6 +70,18 @@ def vendor(v: Vendor, windows: list[Interval]) -> Json:
 def login(p: Principal) -> Json:
     # The token hash is a credential, not information about the person: never exported.
     return {"role": p.role.value, "subject_id": p.subject_id}
+
+
+def action(a: PrincipalAction) -> Json:
+    """An admin's decision about the person's access (invite, rotate, revoke) and why."""
+    return {
+        "at": iso(a.at),
+        "actor_id": a.actor_id,
+        "action": a.action.value,
+        "subject_id": a.subject_id,
+        "role": a.role.value,
+        "reason": a.reason,
+    }
 
 
 def quote(q: Quote) -> Json:

@@ -81,6 +81,8 @@ def run(command: Callable[..., int], args: argparse.Namespace, services: Service
     else:
         return int(command(**given))
     with wiring() as wired:
+        if getattr(args, "token", "") is None:  # --token not given: BOOKIJI_TOKEN
+            args.token = wired.settings.token
         return int(inject(command, wired, **given))
 
 

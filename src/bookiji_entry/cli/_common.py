@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from bookiji_core.access import Principal
-from bookiji_core.ports import UnitOfWorkFactory
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases import authenticate
 from bookiji_entry import settings
 from bookiji_entry.bootstrap import Services, bootstrap
@@ -45,13 +45,27 @@ class Wiring:
             wired.database.dispose()
 
 
-def login(uow: UnitOfWorkFactory, token: str) -> Principal:
-    return authenticate(token, uow())
+def login(uow: UnitOfWorkFactory, clock: Clock, token: str | None) -> Principal:
+    """The caller, from --token or else BOOKIJI_TOKEN, checked now (expired and revoked
+    tokens are refused as over HTTP)."""
+    return authenticate(require_token(token), uow(), clock.now())
 
 
-def add_token(parser: Any) -> None:
+def require_token(given: str | None, from_env: str | None = None) -> str:
+    token = given or from_env
+    if not token:
+        raise CliError("a bearer token is required: pass --token or set BOOKIJI_TOKEN", 3)
+    return token
+
+
+def env_token(given: str | None) -> str:
+    """For commands that talk to a server and wire no services: --token or BOOKIJI_TOKEN."""
+    return given or require_token(None, settings.current().token)
+
+
+def add_token(parser: Any, help: str = "your bearer token (the demo seed prints them)") -> None:
     parser.add_argument(
-        "--token", required=True, help="your bearer token (the demo seed prints them)"
+        "--token", default=None, help=f"{help}; default: the BOOKIJI_TOKEN environment variable"
     )
 
 

@@ -43,7 +43,7 @@ def run(
         "provider_id": args.provider,
         "payment_method": args.payment_method,
     }
-    command = inputs.confirm_command(body, login(uow, args.token), args.idempotency_key)
+    command = inputs.confirm_command(body, login(uow, clock, args.token), args.idempotency_key)
     result = confirm_booking(command, uow(), clock, ids, settings.confirm_within)
     if args.json:
         print_json({**render.booking(result.booking), "replayed": result.replayed})

@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
 
 
 def run_show(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
-    view = get_booking(args.booking_id, login(uow, args.token), uow(), clock)
+    view = get_booking(args.booking_id, login(uow, clock, args.token), uow(), clock)
     if args.json:
         print_json(render.booking_view(view))
         return 0
@@ -47,8 +47,8 @@ def run_show(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> 
     return 0
 
 
-def run_list(args: argparse.Namespace, uow: UnitOfWorkFactory) -> int:
-    found = list_bookings(login(uow, args.token), uow(), limit=args.limit)
+def run_list(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    found = list_bookings(login(uow, clock, args.token), uow(), limit=args.limit)
     if args.json:
         print_json({"bookings": [render.booking(b) for b in found]})
         return 0

@@ -65,14 +65,19 @@ def _ranges(text: str) -> list[str]:
 
 
 def _change(
-    args: argparse.Namespace, uow: UnitOfWorkFactory, run: Callable[[Principal], uc.CatalogueView]
+    args: argparse.Namespace,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    run: Callable[[Principal], uc.CatalogueView],
 ) -> int:
-    _print(args, io.view(run(login(uow, args.token))))
+    _print(args, io.view(run(login(uow, clock, args.token))))
     return 0
 
 
 def _show(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
-    return _change(args, uow, lambda who: uc.show_catalogue(args.vendor_id, who, uow(), clock))
+    return _change(
+        args, uow, clock, lambda who: uc.show_catalogue(args.vendor_id, who, uow(), clock)
+    )
 
 
 def _service(
@@ -84,13 +89,14 @@ def _service(
         offer = io.offer(args.service_type, body, policy.currency)
         return uc.put_service(args.vendor_id, offer, who, uow(), clock)
 
-    return _change(args, uow, run)
+    return _change(args, uow, clock, run)
 
 
 def _remove_service(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     return _change(
         args,
         uow,
+        clock,
         lambda who: uc.remove_service(args.vendor_id, args.service_type, who, uow(), clock),
     )
 
@@ -104,6 +110,7 @@ def _hours(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> in
     return _change(
         args,
         uow,
+        clock,
         lambda who: uc.set_weekly_hours(args.vendor_id, zone, weekly, who, uow(), clock),
     )
 
@@ -113,6 +120,7 @@ def _close(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> in
     return _change(
         args,
         uow,
+        clock,
         lambda who: uc.set_exception(args.vendor_id, exception, who, uow(), clock),
     )
 
@@ -122,6 +130,7 @@ def _open(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int
     return _change(
         args,
         uow,
+        clock,
         lambda who: uc.set_exception(args.vendor_id, exception, who, uow(), clock),
     )
 
@@ -129,7 +138,7 @@ def _open(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int
 def _reset(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     on = io.day(args.date)
     return _change(
-        args, uow, lambda who: uc.remove_exception(args.vendor_id, on, who, uow(), clock)
+        args, uow, clock, lambda who: uc.remove_exception(args.vendor_id, on, who, uow(), clock)
     )
 
 
@@ -146,12 +155,12 @@ def _location(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) ->
         uc.set_location(args.vendor_id, address, where, zone, who, uow())
         return uc.show_catalogue(args.vendor_id, who, uow(), clock)
 
-    return _change(args, uow, run)
+    return _change(args, uow, clock, run)
 
 
-def _availability(args: argparse.Namespace, uow: UnitOfWorkFactory) -> int:
+def _availability(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     within = io.interval(args.start, args.end)
-    found = uc.availability(args.vendor_id, within, login(uow, args.token), uow())
+    found = uc.availability(args.vendor_id, within, login(uow, clock, args.token), uow())
     _print(args, io.windows(found))
     return 0
 

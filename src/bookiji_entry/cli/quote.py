@@ -52,7 +52,7 @@ def run(
         "date_time": args.at,
         "duration_minutes": args.duration,
     }
-    request = inputs.quote_request(body, login(uow, args.token))
+    request = inputs.quote_request(body, login(uow, clock, args.token))
     result = request_quote(request, uow(), clock, ids, policy, maps)
     if args.json:
         print_json(render.quote(result))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bookiji_core.ports import Clock, UnitOfWorkFactory
+from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry import seed
 from bookiji_entry.cli._common import CliError, add_json, print_json
 from bookiji_entry.settings import Profile, Settings
@@ -17,7 +18,7 @@ def register(commands: Any) -> None:
         "seed",
         help="add the demo pilot data",
         description=(
-            "Add the demo pilot: Vancouver vendors with 14 days of weekly availability, "
+            "Add the demo pilot: Vancouver vendors with their services and weekly hours, "
             "20 customers and an admin, and print a bearer token per principal (only once: "
             "tokens are stored hashed). Refused by the production profile."
         ),
@@ -32,24 +33,35 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> int:
-    tokens = seed_or_refuse(settings, uow, clock, fixed_tokens=args.fixed_tokens)
+def run(
+    args: argparse.Namespace,
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    tokens: TokenPolicy,
+) -> int:
+    issued = seed_or_refuse(settings, uow, clock, tokens, fixed_tokens=args.fixed_tokens)
     if args.json:
         print_json(
-            [{"role": t.role.value, "subject_id": t.subject_id, "token": t.token} for t in tokens]
+            [{"role": t.role.value, "subject_id": t.subject_id, "token": t.token} for t in issued]
         )
     else:
-        print_tokens(tokens, fixed=args.fixed_tokens)
+        print_tokens(issued, fixed=args.fixed_tokens)
     return 0
 
 
 def seed_or_refuse(
-    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, *, fixed_tokens: bool
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    tokens: TokenPolicy,
+    *,
+    fixed_tokens: bool,
 ) -> list[seed.IssuedToken]:
     if settings.profile is Profile.PRODUCTION:
         raise CliError("the production profile refuses demo data", 2)
     try:
-        return seed.seed_demo(uow(), clock.now(), fixed_tokens=fixed_tokens)
+        return seed.seed_demo(uow(), clock.now(), fixed_tokens=fixed_tokens, policy=tokens)
     except seed.AlreadySeeded as exc:
         raise CliError(f"{exc}; nothing was changed", 1) from None
 

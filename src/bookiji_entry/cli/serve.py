@@ -14,7 +14,7 @@ import uvicorn
 from bookiji_core.errors import Unauthenticated
 from bookiji_entry import seed
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import Services, loops
+from bookiji_entry.bootstrap import Services, loops, token_policy_for
 from bookiji_entry.cli._common import CliError, Wiring, login
 from bookiji_entry.cli.seed import print_tokens, seed_or_refuse
 from bookiji_entry.metrics_dir import shared_metrics_dir
@@ -106,7 +106,9 @@ def prepare(services: Services) -> None:
     services.database.upgrade()
     fixed = cfg.profile is Profile.LOCAL
     if not seed.is_seeded(services.uow()):
-        tokens = seed_or_refuse(cfg, services.uow, services.clock, fixed_tokens=fixed)
+        tokens = seed_or_refuse(
+            cfg, services.uow, services.clock, token_policy_for(cfg), fixed_tokens=fixed
+        )
         print_tokens(tokens, fixed=fixed)
     elif fixed and _demo_tokens_work(services):
         print(
@@ -118,7 +120,7 @@ def prepare(services: Services) -> None:
 
 def _demo_tokens_work(services: Services) -> bool:
     try:
-        login(services.uow, seed.fixed_token("cus_01"))
+        login(services.uow, services.clock, seed.fixed_token("cus_01"))
     except Unauthenticated:
         return False
     return True

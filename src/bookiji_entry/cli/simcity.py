@@ -32,7 +32,7 @@ from bookiji_adapters.simcity.scenarios import SCENARIOS, run_scenario
 from bookiji_adapters.simcity.world import Wiring
 from bookiji_entry import settings as settings_module
 from bookiji_entry.bootstrap import Database, bootstrap
-from bookiji_entry.cli._common import CliError, add_json, print_json
+from bookiji_entry.cli._common import CliError, add_json, add_token, env_token, print_json
 from bookiji_entry.payments import webhook_secret
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 
@@ -167,7 +167,7 @@ def register(commands: Any) -> None:
     load.add_argument("--target", required=True, help="the server, e.g. http://127.0.0.1:8000")
     load.add_argument("--rps", required=True, type=float, help="arrivals per second")
     load.add_argument("--duration", required=True, type=float, help="seconds")
-    load.add_argument("--token", required=True, help="an admin bearer token")
+    add_token(load, "an admin bearer token")
     load.add_argument("--customers", type=int, default=50, help="synthetic customers (50)")
     load.add_argument("--cap", type=int, default=64, help="flows (connections) in flight (64)")
     load.add_argument("--allow-remote", action="store_true", help="allow a non-loopback target")
@@ -190,7 +190,7 @@ def register(commands: Any) -> None:
 
 def _add_remote(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the server (default http://BOOKIJI_HOST:BOOKIJI_PORT)")
-    parser.add_argument("--token", required=True, help="an admin bearer token")
+    add_token(parser, "an admin bearer token")
     add_json(parser)
 
 
@@ -199,7 +199,7 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
 
 def run_remote(action: str, args: argparse.Namespace) -> int:
     base = args.url or _default_url()
-    headers = {"Authorization": f"Bearer {args.token}"}
+    headers = {"Authorization": f"Bearer {env_token(args.token)}"}
     method, path = {
         "on": ("POST", "/api/simcity/power/on"),
         "off": ("POST", "/api/simcity/power/off"),
@@ -347,7 +347,7 @@ def run_load_command(args: argparse.Namespace) -> int:
         ensure_loopback(target, allow_remote=args.allow_remote)
     except LoadRefused as refusal:
         raise CliError(str(refusal), 2) from None
-    audience = _audience(target, args.token, args.customers)
+    audience = _audience(target, env_token(args.token), args.customers)
     try:
         result = asyncio.run(
             run_load(target, audience, rps=args.rps, duration=args.duration, cap=args.cap)

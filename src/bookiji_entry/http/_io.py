@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from bookiji_core.access import Principal
 from bookiji_core.errors import InvalidInput
-from bookiji_core.ports import UnitOfWorkFactory
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases import authenticate
 from bookiji_entry.problems import EdgeError
 
@@ -57,9 +57,10 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def principal(call: Call, uow: UnitOfWorkFactory) -> Principal:
-    """The authenticated caller, or Unauthenticated (401)."""
-    return authenticate(call.bearer_token(), uow())
+def principal(call: Call, uow: UnitOfWorkFactory, clock: Clock) -> Principal:
+    """The authenticated caller, or 401: unauthenticated, token_expired or token_revoked.
+    Read from the database on every request, so a revocation holds in every process."""
+    return authenticate(call.bearer_token(), uow(), clock.now())
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

@@ -36,7 +36,7 @@ class BookingDeps:
 
 
 def post_confirm(deps: BookingDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     command = inputs.confirm_command(call.json(), caller, call.headers.get("idempotency-key"))
     result = confirm_booking(command, deps.uow(), deps.clock, deps.ids, deps.confirm_within)
     booking = result.booking
@@ -49,20 +49,20 @@ def post_confirm(deps: BookingDeps, call: Call) -> Response:
 
 
 def get_one(deps: BookingDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     view = get_booking(call.path_params["booking_id"], caller, deps.uow(), deps.clock)
     return JSONResponse(render.booking_view(view))
 
 
 def get_list(deps: BookingDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     limit = _limit(call.query.get("limit"))
     found = list_bookings(caller, deps.uow(), limit=limit)
     return JSONResponse({"bookings": [render.booking(b) for b in found]})
 
 
 def post_provider_confirm(deps: BookingDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     booking = confirm_by_provider(
         call.path_params["booking_id"], caller, deps.uow(), deps.clock, deps.ids
     )
@@ -70,7 +70,7 @@ def post_provider_confirm(deps: BookingDeps, call: Call) -> Response:
 
 
 def post_cancel(deps: BookingDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     reason = inputs.optional_reason(call.json(required=False), f"cancelled by {caller.role}")
     booking = cancel_booking(
         call.path_params["booking_id"],

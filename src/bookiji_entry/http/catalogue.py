@@ -34,55 +34,55 @@ def _vid(call: Call) -> str:
 
 
 def get_catalogue(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     found = uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
 def put_service(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     offer = io.offer(call.path_params["service_type"], call.json(), deps.policy.currency)
     found = uc.put_service(_vid(call), offer, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
 def delete_service(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     service = call.path_params["service_type"]
     found = uc.remove_service(_vid(call), service, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
 def put_hours(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     zone, weekly = io.weekly(call.json())
     found = uc.set_weekly_hours(_vid(call), zone, weekly, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
 def put_exception(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     exception = io.exception(call.path_params["date"], call.json())
     found = uc.set_exception(_vid(call), exception, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
 def delete_exception(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     on = io.day(call.path_params["date"])
     found = uc.remove_exception(_vid(call), on, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(found))
 
 
 def put_location(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     address, where, zone = io.location(call.json())
     uc.set_location(_vid(call), address, where, zone, caller, deps.uow())
     return JSONResponse(io.view(uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)))
 
 
 def get_availability(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     within = io.interval(call.query.get("from"), call.query.get("to"))
     return JSONResponse(io.windows(uc.availability(_vid(call), within, caller, deps.uow())))
 

@@ -34,7 +34,7 @@ class PrivacyDeps:
 
 
 def get_export(deps: PrivacyDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     subject_id = call.path_params["subject_id"]
     export = export_subject(subject_id, caller, deps.uow(), deps.clock, deps.telemetry)
     disposition = f'attachment; filename="bookiji-export-{subject_id}.json"'
@@ -42,7 +42,7 @@ def get_export(deps: PrivacyDeps, call: Call) -> Response:
 
 
 def post_delete(deps: PrivacyDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     subject_id = call.path_params["subject_id"]
     default = "asked by the person" if caller.subject_id == subject_id else "privacy request"
     reason = inputs.optional_reason(call.json(required=False), default)
@@ -53,7 +53,7 @@ def post_delete(deps: PrivacyDeps, call: Call) -> Response:
 
 
 def get_status(deps: PrivacyDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow)
+    caller = principal(call, deps.uow, deps.clock)
     status = privacy_status(call.path_params["subject_id"], caller, deps.uow())
     return JSONResponse(render_status(status), headers=PRIVATE)
 

@@ -56,34 +56,34 @@ def daemon_for(deps: SimCityDeps) -> SimCityDaemon:
     )
 
 
-def _admin(uow: UnitOfWorkFactory, call: Call) -> None:
-    principal(call, uow).require(Role.ADMIN)
+def _admin(uow: UnitOfWorkFactory, clock: Clock, call: Call) -> None:
+    principal(call, uow, clock).require(Role.ADMIN)
 
 
-def power_on(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(uow, call)
+def power_on(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, clock, call)
     return JSONResponse(daemon.power_on())
 
 
-def power_off(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(uow, call)
+def power_off(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, clock, call)
     return JSONResponse(daemon.power_off())
 
 
-def status(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(uow, call)
+def status(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, clock, call)
     return JSONResponse(daemon.status())
 
 
-def configure(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
-    _admin(uow, call)
+def configure(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon, call: Call) -> Response:
+    _admin(uow, clock, call)
     return JSONResponse(daemon.configure(call.json()))
 
 
-def population(uow: UnitOfWorkFactory, daemon: SimCityDaemon, call: Call) -> Response:
+def population(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon, call: Call) -> Response:
     """Make sure the synthetic population exists and give `tokens` of its customers a fresh
     bearer token each (stored hashed; shown only in this answer)."""
-    _admin(uow, call)
+    _admin(uow, clock, call)
     wanted = call.json(required=False).get("tokens", 20)
     if isinstance(wanted, bool) or not isinstance(wanted, int) or not 1 <= wanted <= MAX_TOKENS:
         raise InvalidInput("tokens", f"tokens must be an integer between 1 and {MAX_TOKENS}")
@@ -102,7 +102,7 @@ def routes(deps: SimCityDeps) -> list[BaseRoute]:
     daemon = daemon_for(deps)
 
     def bind(handler: Any, *, body: bool = False) -> Any:
-        return endpoint(partial(handler, deps.uow, daemon), body=body)
+        return endpoint(partial(handler, deps.uow, deps.clock, daemon), body=body)
 
     return [
         Route("/api/simcity/power/on", bind(power_on), methods=["POST"]),

@@ -1,7 +1,7 @@
 """Vendors' own catalogue: a schedule (time zone), weekly hours and dated exceptions, offers.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29
 
 Additive only. Existing `vendor_windows` rows (the seeded dated windows) are not converted:
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
