@@ -29,7 +29,9 @@ def command(action: PaymentAction, sequence: int = 2) -> PaymentCommand:
     return PaymentCommand(BK, action, FEE, sequence)
 
 
-def intent(status: IntentStatus, captured: int = 0, refunded: int = 0, id: str = "pi_1"):  # type: ignore[no-untyped-def]
+def intent(
+    status: IntentStatus, captured: int = 0, refunded: int = 0, id: str = "pi_1"
+) -> IntentView:
     return IntentView(id, BK, status, FEE, captured, refunded)
 
 
