@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime, timedelta
 
 import attrs
 
+from bookiji_core.booking_states import ACTIVE_STATES, Actor, ActorType, AuditEntry, BookingState
 from bookiji_core.errors import Forbidden, IllegalTransition
-from bookiji_core.payments import (
-    GatewayStep,
-    IntentView,
-    PaymentAction,
-    PaymentCommand,
-    PaymentStatus,
-    next_step,
-)
+from bookiji_core.payment_decisions import PaymentCommand, PaymentFacts, PaymentMove
+from bookiji_core.payment_values import PaymentAction, PaymentStatus
 from bookiji_core.values import BookingId, CustomerId, Interval, Money, QuoteId, VendorId
 
-
-class BookingState(enum.StrEnum):
-    QUOTED = "quoted"
-    HOLD_PLACED = "hold_placed"
-    PROVIDER_CONFIRMED = "provider_confirmed"
-    RECEIPT_ISSUED = "receipt_issued"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-
-
-# States in which the booking holds the vendor's time.
-ACTIVE_STATES = frozenset(
-    {BookingState.HOLD_PLACED, BookingState.PROVIDER_CONFIRMED, BookingState.RECEIPT_ISSUED}
-)
-
-
-class ActorType(enum.StrEnum):
-    CUSTOMER = "customer"
-    VENDOR = "vendor"
-    ADMIN = "admin"
-    SYSTEM = "system"
-    WEBHOOK = "webhook"
-
-
-@attrs.frozen
-class Actor:
-    type: ActorType
-    id: str
-
-    @classmethod
-    def system(cls, name: str = "bookiji") -> Actor:
-        return cls(ActorType.SYSTEM, name)
-
-
-@attrs.frozen
-class AuditEntry:
-    """One state change of a booking; appended, never changed."""
-
-    booking_id: BookingId
-    from_state: BookingState
-    to_state: BookingState
-    action: str
-    actor_type: ActorType
-    actor_id: str
-    reason: str
-    at: datetime
+__all__ = ["ACTIVE_STATES", "Actor", "ActorType", "AuditEntry", "Booking", "BookingState"]
 
 
 @attrs.define
@@ -183,103 +132,36 @@ class Booking:
             return
         self._release_or_refund()
 
-    def apply_payment(self, intent: IntentView, actor: Actor, now: datetime) -> bool:
-        """Bring the payment status up to what the provider reports for the booking's intent.
+    @property
+    def payment_facts(self) -> PaymentFacts:
+        """What the payment rules (payment_decisions) need to know of this booking."""
+        return PaymentFacts(
+            booking_id=self.id,
+            status=self.payment_status,
+            intent_id=self.payment_intent_id,
+            active=self.is_active,
+            awaiting_receipt=self.state is BookingState.PROVIDER_CONFIRMED,
+        )
 
-        Only moves forward, and only the moves the current status allows, so the relay's
-        result and webhooks may arrive in any order, late or twice: the booking ends in the
-        same state. Two facts override a settled status, because the provider's state is the
-        truth: a fee captured after the payment was marked failed (captured, with a receipt
-        if the vendor confirmed; given back if the booking is over), and a hold that shows up
-        on a booking over and settled as released without one (released). Money given back
-        is requested as a payment command (`new_commands`). Returns whether anything
-        changed."""
-        if self.payment_intent_id is None:
-            if not intent.was_held:
-                return False
-            self.payment_intent_id = intent.id
-            if self.payment_status is PaymentStatus.HOLD_PENDING:
-                self.payment_status = PaymentStatus.HELD
-            elif self.payment_status is PaymentStatus.RELEASED and not self.is_active:
-                # Settled as released because the provider had no intent (apply_no_intent),
-                # and a hold turns up after all (a relay that stalled past its lease placed
-                # it late): no money stays on the card of a booking that is over.
-                self._give_back(intent)
-            self.updated_at = now
-            self.apply_payment(intent, actor, now)
-            return True
-        if intent.id != self.payment_intent_id:
-            return False  # a stray intent for this booking: reconciliation's business
-        before = self.payment_status
-        status = self.payment_status
-        if status is PaymentStatus.CAPTURE_PENDING and intent.amount_captured > 0:
-            self.payment_status = PaymentStatus.CAPTURED
-            if self.state is BookingState.PROVIDER_CONFIRMED:
-                self.issue_receipt(actor, now)
-        elif status is PaymentStatus.FAILED and intent.net_captured > 0:
-            # The provider's word wins over a failure recorded before: a capture that failed
-            # (its hold was dead-lettered) and went through once the DLQ was drained. A booking
-            # still on is captured and gets its receipt; one that is over gets its fee back.
-            if self.is_active:
-                self.payment_status = PaymentStatus.CAPTURED
-                if self.state is BookingState.PROVIDER_CONFIRMED:
-                    self.issue_receipt(actor, now)
-            else:
-                self._give_back(intent)
-        elif status is PaymentStatus.RELEASE_PENDING and intent.status == "canceled":
-            self.payment_status = PaymentStatus.RELEASED
-        elif (
-            status in (PaymentStatus.RELEASE_PENDING, PaymentStatus.REFUND_PENDING)
-            and intent.amount_captured > 0
-            and intent.net_captured == 0
-        ):
-            self.payment_status = PaymentStatus.REFUNDED
-        elif status is PaymentStatus.REFUND_PENDING and intent.status == "canceled":
-            # A refund of a fee that was never captured released the hold instead.
-            self.payment_status = PaymentStatus.RELEASED
-        if self.payment_status is not before:
-            self.updated_at = now
-            return True
-        return False
-
-    def apply_no_intent(self, now: datetime) -> bool:
-        """The provider has no intent for this booking, which is over and so will never place
-        one: a release or refund still pending has nothing to undo, and the fee, never held,
-        settles as released. Returns whether anything changed.
-
-        Only a booking that recorded no intent qualifies: one that has an intent learns its
-        fate from the provider's view of it (apply_payment). If a hold does turn up later,
-        apply_payment gives it back."""
-        if self.is_active or self.payment_intent_id is not None:
+    def settle(self, move: PaymentMove, actor: Actor, now: datetime, reason: str = "") -> bool:
+        """Follow what an answer of the provider means (payment_decisions.answer or refused):
+        record its intent and status, issue the receipt, queue money to give back, cancel a
+        booking whose hold was refused for good. Returns whether anything changed."""
+        if not move.changed:
             return False
-        if self.payment_status not in (PaymentStatus.RELEASE_PENDING, PaymentStatus.REFUND_PENDING):
-            return False
-        self.payment_status = PaymentStatus.RELEASED
+        self.payment_intent_id = move.intent_id
+        if move.give_back is not None:
+            self._request(move.give_back)
+        self.payment_status = move.status
         self.updated_at = now
-        return True
-
-    def next_payment_step(self, command: PaymentCommand, intent: IntentView | None) -> GatewayStep:
-        """The provider call `command` still needs. A booking cancelled or rolled back before
-        its hold or capture went out takes no money: the hold is not placed (or, if an
-        earlier attempt placed it, released) and the capture becomes a release."""
-        if not self.is_active and command.action in (
-            PaymentAction.PLACE_HOLD,
-            PaymentAction.CAPTURE,
-        ):
-            return next_step(PaymentAction.RELEASE, intent)
-        return next_step(command.action, intent)
-
-    def payment_failed(self, action: PaymentAction, reason: str, now: datetime) -> None:
-        """The provider refused for good. A hold that could not be placed cancels the booking:
-        the vendor's time is freed and nothing is left to capture."""
-        self.payment_status = PaymentStatus.FAILED
-        self.updated_at = now
-        if action is PaymentAction.PLACE_HOLD and self.state in (
+        if move.issue_receipt:
+            self.issue_receipt(actor, now)
+        if move.cancel_booking and self.state in (
             BookingState.HOLD_PLACED,
             BookingState.PROVIDER_CONFIRMED,
         ):
-            actor = Actor.system("payments")
             self._move(BookingState.CANCELLED, "payment_failed", actor, reason, now)
+        return True
 
     def refund_stray_charge(self, intent_id: str) -> PaymentCommand:
         """Reconciliation found a second captured fee for this booking: refund that intent."""
@@ -291,16 +173,6 @@ class Booking:
         )
         self.new_commands.append(command)
         return command
-
-    def _give_back(self, intent: IntentView) -> None:
-        # Money found on the card of a booking that is over: release a live hold, refund a
-        # kept fee, through the outbox like any other payment.
-        if intent.is_live_hold:
-            self.payment_status = PaymentStatus.RELEASE_PENDING
-            self._request(PaymentAction.RELEASE)
-        elif intent.net_captured > 0:
-            self.payment_status = PaymentStatus.REFUND_PENDING
-            self._request(PaymentAction.REFUND)
 
     def _release_or_refund(self) -> None:
         # A fee that may have been captured is refunded; one that can only be held is released.

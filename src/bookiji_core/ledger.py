@@ -9,7 +9,7 @@ from datetime import datetime
 
 import attrs
 
-from bookiji_core.payments import IntentView
+from bookiji_core.payment_values import IntentView
 from bookiji_core.values import BookingId, Money
 
 

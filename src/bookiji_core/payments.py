@@ -1,4 +1,7 @@
-"""Payment commands and the outbox messages that carry them to the payment provider."""
+"""The transactional outbox: the messages that carry payment commands to the provider.
+
+The payment vocabulary and decisions live in `payment_values` and `payment_decisions`; their
+names are re-exported here, where most callers import them from."""
 
 from __future__ import annotations
 
@@ -8,28 +11,31 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from bookiji_core.values import BookingId, Money
+from bookiji_core.payment_decisions import GatewayStep, PaymentCommand, next_step
+from bookiji_core.payment_values import (
+    IntentStatus,
+    IntentView,
+    PaymentAction,
+    PaymentStatus,
+    RefundView,
+)
 
-
-class PaymentAction(enum.StrEnum):
-    PLACE_HOLD = "place_hold"
-    CAPTURE = "capture"
-    RELEASE = "release"
-    REFUND = "refund"
-
-
-class PaymentStatus(enum.StrEnum):
-    """Where the booking's $1 commitment fee stands at the payment provider."""
-
-    HOLD_PENDING = "hold_pending"
-    HELD = "held"
-    CAPTURE_PENDING = "capture_pending"
-    CAPTURED = "captured"
-    RELEASE_PENDING = "release_pending"
-    RELEASED = "released"
-    REFUND_PENDING = "refund_pending"
-    REFUNDED = "refunded"
-    FAILED = "failed"
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "FINISHED_STATES",
+    "GatewayStep",
+    "IntentStatus",
+    "IntentView",
+    "OutboxMessage",
+    "OutboxState",
+    "PaymentAction",
+    "PaymentCommand",
+    "PaymentStatus",
+    "RefundView",
+    "backoff_delay",
+    "next_step",
+    "retry_delay",
+]
 
 
 class OutboxState(enum.StrEnum):
@@ -39,24 +45,8 @@ class OutboxState(enum.StrEnum):
     DLQ = "dlq"
 
 
-@attrs.frozen
-class PaymentCommand:
-    """A request for the payment provider, raised by the booking aggregate."""
-
-    booking_id: BookingId
-    action: PaymentAction
-    amount: Money
-    sequence: int
-    # The PaymentIntent to act on when it is not the booking's own (a duplicate found by
-    # reconciliation); None means the booking's payment_intent_id.
-    intent_id: str | None = None
-
-    @property
-    def idempotency_key(self) -> str:
-        # Deterministic per booking, action and sequence: a retry reuses it, a second refund
-        # on purpose gets a new one.
-        return f"bookiji:{self.booking_id}:{self.action}:{self.sequence}"
-
+# The relay is done with a message in these states: delivered, or dead until an operator acts.
+FINISHED_STATES = frozenset({OutboxState.COMMITTED, OutboxState.DLQ})
 
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -93,7 +83,7 @@ class OutboxMessage:
 
     @property
     def finished(self) -> bool:
-        return self.state in (OutboxState.COMMITTED, OutboxState.DLQ)
+        return self.state in FINISHED_STATES
 
     def holds_lease(self, owner: str) -> bool:
         return self.state is OutboxState.IN_FLIGHT and self.lease_owner == owner
@@ -163,87 +153,3 @@ def retry_delay(key: str, attempt: int, base: float = 1.0, cap: float = 300.0) -
     fraction = int.from_bytes(digest[:4], "big") / 2**32
     delay = backoff_delay(attempt, base, cap).total_seconds() * (1 + JITTER * fraction)
     return timedelta(seconds=min(cap, delay))
-
-
-class IntentStatus(enum.StrEnum):
-    """The statuses of a Stripe PaymentIntent that matter for a manual-capture hold."""
-
-    REQUIRES_PAYMENT_METHOD = "requires_payment_method"
-    REQUIRES_CONFIRMATION = "requires_confirmation"
-    REQUIRES_ACTION = "requires_action"
-    PROCESSING = "processing"
-    REQUIRES_CAPTURE = "requires_capture"
-    SUCCEEDED = "succeeded"
-    CANCELED = "canceled"
-
-
-@attrs.frozen
-class IntentView:
-    """What the payment provider says about one PaymentIntent, now."""
-
-    id: str
-    booking_id: BookingId | None
-    status: IntentStatus
-    amount: Money
-    amount_captured: int = 0
-    amount_refunded: int = 0
-
-    @property
-    def is_live_hold(self) -> bool:
-        """Funds are held on the card and could still be captured."""
-        return self.status is IntentStatus.REQUIRES_CAPTURE
-
-    @property
-    def net_captured(self) -> int:
-        """Captured and not refunded: what the customer is out of pocket."""
-        return max(0, self.amount_captured - self.amount_refunded)
-
-    @property
-    def was_held(self) -> bool:
-        """The card was authorised at some point (released, captured or still held)."""
-        # We only ever cancel live holds, so a cancelled intent of ours was held once.
-        return self.status in (
-            IntentStatus.REQUIRES_CAPTURE,
-            IntentStatus.SUCCEEDED,
-            IntentStatus.CANCELED,
-        )
-
-
-@attrs.frozen
-class RefundView:
-    id: str
-    intent_id: str
-    amount: Money
-    status: str
-
-
-class GatewayStep(enum.StrEnum):
-    """The one call to make at the provider, decided from its current state (read before act)."""
-
-    PLACE_HOLD = "place_hold"
-    CAPTURE = "capture"
-    CANCEL = "cancel"
-    REFUND = "refund"
-    NOTHING = "nothing"
-    IMPOSSIBLE = "impossible"
-
-
-def next_step(action: PaymentAction, intent: IntentView | None) -> GatewayStep:
-    """What a command still needs, given what the provider already did. A retry, a crash
-    after the effect, or a race with a webhook all lead here to NOTHING rather than a second
-    effect; a release of a hold that got captured meanwhile becomes a refund."""
-    if action is PaymentAction.PLACE_HOLD:
-        return GatewayStep.PLACE_HOLD if intent is None else GatewayStep.NOTHING
-    if intent is None:
-        # No hold was ever placed (it failed for good): nothing to capture, release or refund.
-        return GatewayStep.IMPOSSIBLE if action is PaymentAction.CAPTURE else GatewayStep.NOTHING
-    if action is PaymentAction.CAPTURE:
-        if intent.is_live_hold:
-            return GatewayStep.CAPTURE
-        return GatewayStep.NOTHING if intent.amount_captured > 0 else GatewayStep.IMPOSSIBLE
-    # RELEASE and REFUND both mean: leave the customer with no hold and no charge.
-    if intent.is_live_hold:
-        return GatewayStep.CANCEL
-    if intent.net_captured > 0:
-        return GatewayStep.REFUND
-    return GatewayStep.NOTHING

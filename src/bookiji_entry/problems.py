@@ -18,7 +18,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bookiji_core.errors import CatalogueChangeStrandsBooking, DomainError, InvalidInput
+from bookiji_core.errors import (
+    CatalogueChangeStrandsBooking,
+    DomainError,
+    InvalidInput,
+    LockTimeout,
+    PaymentError,
+)
 
 MEDIA_TYPE = "application/problem+json"
 # Set by the observability middleware for the duration of each request.
@@ -131,6 +137,23 @@ def domain_problem(exc: DomainError) -> Response:
     if isinstance(exc, CatalogueChangeStrandsBooking):
         extra = {"booking_ids": list(exc.booking_ids)}
     return problem(exc.code, exc.message, field=field, extra=extra)
+
+
+# Stripe delivers a webhook again after any 5xx: these are the refusals worth its retry.
+WEBHOOK_RETRY_STATUS = 503
+WEBHOOK_RETRY_AFTER_SECONDS = "5"
+
+
+def webhook_retry_problem(exc: DomainError) -> Response | None:
+    """The answer that makes Stripe deliver a webhook again, or None when `exc` is not one a
+    retry can help with (it then maps like any other error). The booking's row lock not free
+    in time is 503 with Retry-After; a provider that cannot be read is 503."""
+    if isinstance(exc, LockTimeout):
+        headers = {"Retry-After": WEBHOOK_RETRY_AFTER_SECONDS}
+        return problem(exc.code, exc.message, status=WEBHOOK_RETRY_STATUS, headers=headers)
+    if isinstance(exc, PaymentError) and exc.retryable:
+        return problem(exc.code, exc.message, status=WEBHOOK_RETRY_STATUS)
+    return None
 
 
 async def on_domain_error(_request: Request, exc: Exception) -> Response:

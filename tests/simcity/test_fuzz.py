@@ -7,18 +7,23 @@ the scenarios find it, and that the replay command reproduces the failing run ex
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
+import attrs
 import pytest
 
 from bookiji_adapters.memory import storage as memory_storage
 from bookiji_adapters.simcity.fuzz import fuzz
 from bookiji_adapters.simcity.plan import Plan
 from bookiji_core.booking import Booking
+from bookiji_core.payment_decisions import ProviderCall
 from bookiji_core.payments import OutboxMessage
-from bookiji_core.usecases import OutboxRelay
+from bookiji_core.ports import PaymentGateway
+from bookiji_core.usecases import relay_delivery
 from bookiji_entry.cli.simcity import run_one
 
 from .conftest import RunScenario, explain, seeds
@@ -73,19 +78,26 @@ def dedupe_disabled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def forgetful_relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The relay neither looks for a hold an earlier attempt placed nor keeps its key: a
-    retry after a timeout places a second hold."""
-    monkeypatch.setattr(OutboxRelay, "_current_intent", _only_recorded)
-    monkeypatch.setattr(OutboxMessage, "idempotency_key", property(_key_per_attempt))
+    retry after a timeout places a second hold. (The key is payment_decisions' business, so
+    the forgetting is planted where the relay takes its call from.)"""
+    monkeypatch.setattr(relay_delivery, "_current_intent", _only_recorded)
+    monkeypatch.setattr(relay_delivery, "plan_call", _key_per_call(relay_delivery.plan_call))
     yield
 
 
-def _only_recorded(relay: OutboxRelay, message: OutboxMessage, booking: Booking) -> object:
+def _only_recorded(message: OutboxMessage, booking: Booking, gateway: PaymentGateway) -> object:
     intent_id = message.command.intent_id or booking.payment_intent_id
-    return None if intent_id is None else relay._gateway.retrieve(intent_id)
+    return None if intent_id is None else gateway.retrieve(intent_id)
 
 
-def _key_per_attempt(message: OutboxMessage) -> str:
-    return f"{message.command.idempotency_key}:{message.attempts}"
+def _key_per_call(plan: Callable[..., ProviderCall]) -> Callable[..., ProviderCall]:
+    calls = itertools.count(1)
+
+    def forgetful(*args: Any, **kwargs: Any) -> ProviderCall:
+        call = plan(*args, **kwargs)
+        return attrs.evolve(call, key=f"{call.key}:{next(calls)}")
+
+    return forgetful
 
 
 def test_the_webhook_scenario_catches_a_disabled_dedupe(

@@ -10,46 +10,23 @@ creation is the one effect that cannot be looked up before it has an id)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
-from bookiji_core.booking import Actor, Booking
+from bookiji_core.booking import Actor
 from bookiji_core.errors import ConcurrentUpdate, PaymentError
-from bookiji_core.ledger import entries_for
-from bookiji_core.payments import (
-    GatewayStep,
-    IntentView,
-    OutboxMessage,
-    OutboxState,
-    PaymentAction,
-)
+from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWork
-from bookiji_core.usecases.changes import record_changes
 from bookiji_core.usecases.outbox_ops import is_paused
+from bookiji_core.usecases.payment_outcomes import DerivedIds, record_answer, record_refusal
+from bookiji_core.usecases.relay_delivery import Checkpoint, Failed, Result, Wait, attempt
 
-Checkpoint = Callable[[str], None]
-"""Called with a step name between the relay's steps; SimCity and tests raise from it to
-simulate a worker that dies there (`after_claim`, `before_gateway`, `after_gateway`)."""
+__all__ = ["Checkpoint", "OutboxRelay", "RelayReport", "RelaySettings"]
 
 
 def _no_checkpoint(_step: str) -> None:
     return None
-
-
-class _CommandIds:
-    """Outbox ids for the payment commands a booking raises while the relay records a result
-    (money found on the card of a booking that is over is given back: Booking.apply_payment).
-    Derived from each command's booking and sequence, unique as its idempotency key is, so
-    the relay needs no Ids port and a SimCity run replays."""
-
-    def __init__(self, booking: Booking) -> None:
-        self._commands = iter(list(booking.new_commands))
-
-    def new(self, prefix: str) -> str:
-        command = next(self._commands)
-        return f"{prefix}_{command.booking_id}_{command.sequence}"
 
 
 @attrs.frozen
@@ -77,25 +54,6 @@ class RelayReport:
         self.paused = other.paused
         self.committed_ids.extend(other.committed_ids)
         return self
-
-
-@attrs.frozen
-class _Done:
-    intent: IntentView | None
-
-
-@attrs.frozen
-class _Failed:
-    error: str
-    retryable: bool
-
-
-@attrs.frozen
-class _Wait:
-    pass
-
-
-_Result = _Done | _Failed | _Wait
 
 
 class OutboxRelay:
@@ -163,83 +121,16 @@ class OutboxRelay:
         return until
 
     def _deliver(self, message: OutboxMessage, report: RelayReport) -> None:
+        result: Result
         try:
-            result = self._attempt(message)
+            result = attempt(message, self._uow, self._gateway, self._checkpoint)
         except PaymentError as error:
-            result = _Failed(f"{error.code}: {error.message}", error.retryable)
+            result = Failed(f"{error.code}: {error.message}", error.retryable)
         except ConcurrentUpdate as error:
-            result = _Failed(f"{error.code}: {error.message}", True)
+            result = Failed(f"{error.code}: {error.message}", True)
         self._finish(message, result, report)
 
-    def _attempt(self, message: OutboxMessage) -> _Result:
-        command = message.command
-        with self._uow as uow:
-            booking = uow.bookings.get(command.booking_id)
-            earlier = [
-                m
-                for m in uow.outbox.for_booking(command.booking_id)
-                if m.command.sequence < command.sequence and not m.finished
-            ]
-        if booking is None:
-            return _Failed(f"booking {command.booking_id} does not exist", False)
-        if earlier:  # payments of one booking happen in the order the booking asked for them
-            return _Wait()
-        intent = self._current_intent(message, booking)
-        step = booking.next_payment_step(command, intent)
-        if step is GatewayStep.IMPOSSIBLE:
-            state = intent.status if intent else "no hold"
-            return _Failed(f"cannot {command.action} an intent in state {state}", False)
-        self._checkpoint("before_gateway")
-        outcome = self._call(step, message, booking, intent)
-        self._checkpoint("after_gateway")
-        return _Done(outcome)
-
-    def _current_intent(self, message: OutboxMessage, booking: Booking) -> IntentView | None:
-        """Read before act: the provider's current state of the intent this message is about."""
-        intent_id = message.command.intent_id or booking.payment_intent_id
-        if intent_id is not None:
-            return self._gateway.retrieve(intent_id)
-        if (
-            message.command.action is PaymentAction.PLACE_HOLD
-            and message.attempts <= 1
-            and message.last_error is None  # a message redriven from the DLQ has one
-        ):
-            return None  # a first attempt: nothing can have been placed yet
-        # An earlier attempt may have placed the hold and died (or timed out) before recording
-        # it; the provider finds it by the booking id in its metadata.
-        found = [i for i in self._gateway.intents_for_booking(booking.id) if i.was_held]
-        return found[0] if found else None
-
-    def _call(
-        self,
-        step: GatewayStep,
-        message: OutboxMessage,
-        booking: Booking,
-        intent: IntentView | None,
-    ) -> IntentView | None:
-        key = message.idempotency_key
-        if step is GatewayStep.PLACE_HOLD:
-            return self._gateway.place_hold(
-                message.command.amount, booking.payment_method, booking.id, key
-            )
-        if intent is None or step is GatewayStep.NOTHING:
-            return intent
-        if step is GatewayStep.CAPTURE:
-            return self._gateway.capture(intent.id, key)
-        # A step other than the message's own action (a release that became a refund) gets
-        # its own key, derived from the message's so that retries reuse it.
-        own = {
-            PaymentAction.RELEASE: GatewayStep.CANCEL,
-            PaymentAction.REFUND: GatewayStep.REFUND,
-        }.get(message.command.action)
-        step_key = key if step is own else f"{key}:{step}"
-        if step is GatewayStep.CANCEL:
-            return self._gateway.cancel(intent.id, step_key)
-        amount = attrs.evolve(intent.amount, amount=intent.net_captured)
-        self._gateway.refund(intent.id, amount, step_key)
-        return self._gateway.retrieve(intent.id)
-
-    def _finish(self, message: OutboxMessage, result: _Result, report: RelayReport) -> None:
+    def _finish(self, message: OutboxMessage, result: Result, report: RelayReport) -> None:
         for _ in range(3):
             try:
                 self._record(message, result, report)
@@ -248,7 +139,7 @@ class OutboxRelay:
                 continue
         report.lost_lease += 1  # leave it in flight; its lease expires and it is retried
 
-    def _record(self, message: OutboxMessage, result: _Result, report: RelayReport) -> None:
+    def _record(self, message: OutboxMessage, result: Result, report: RelayReport) -> None:
         now = self._clock.now()
         action = message.command.action
         with self._uow as uow:
@@ -259,20 +150,19 @@ class OutboxRelay:
                 report.lost_lease += 1
                 return
             booking = uow.bookings.get(message.command.booking_id, for_update=True)
-            if isinstance(result, _Wait):
+            if isinstance(result, Wait):
                 uow.outbox.update(current.wait(now + self._settings.wait))
                 outcome = "waited"
-            elif isinstance(result, _Failed):
+            elif isinstance(result, Failed):
                 failed = current.fail(result.error, now, retryable=result.retryable)
                 uow.outbox.update(failed)
                 outcome = "dlq" if failed.state is OutboxState.DLQ else "retry"
                 if outcome == "dlq" and booking is not None and not result.retryable:
-                    booking.payment_failed(action, result.error, now)
-                    uow.bookings.update(booking)
-                    record_changes(uow, booking, _CommandIds(booking), now)
+                    record_refusal(uow, booking, action, result.error, DerivedIds(booking), now)
             else:
                 if booking is not None:
-                    self._apply(uow, booking, result.intent, now)
+                    ids = DerivedIds(booking)
+                    record_answer(uow, booking, result.intent, self._actor, ids, now)
                 uow.outbox.update(current.commit(now))
                 outcome = "committed"
             uow.commit()
@@ -287,16 +177,3 @@ class OutboxRelay:
         else:
             report.retried += 1
         self._telemetry.outbox_delivery(action, outcome)
-
-    def _apply(
-        self, uow: UnitOfWork, booking: Booking, intent: IntentView | None, now: datetime
-    ) -> None:
-        if intent is None:  # the provider has no intent for the booking
-            changed = booking.apply_no_intent(now)
-        else:
-            for entry in entries_for(booking.id, intent, now):
-                uow.ledger.append(entry)
-            changed = booking.apply_payment(intent, self._actor, now)
-        if changed:
-            uow.bookings.update(booking)
-            record_changes(uow, booking, _CommandIds(booking), now)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from bookiji_core.booking import Actor, ActorType
 from bookiji_core.errors import DomainError
-from bookiji_core.ledger import entries_for
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWork
-from bookiji_core.usecases.changes import record_changes
+from bookiji_core.usecases.payment_outcomes import record_answer
 from bookiji_core.webhooks import ReceivedEvent, WebhookEvent, WebhookOutcome
 
 
@@ -49,10 +48,6 @@ def _handle(
         if intent is not None and intent.booking_id is not None:
             booking = uow.bookings.get(intent.booking_id, for_update=True)
             if booking is not None:
-                for entry in entries_for(booking.id, intent, now):
-                    uow.ledger.append(entry)
-                if booking.apply_payment(intent, Actor(ActorType.WEBHOOK, event.id), now):
-                    uow.bookings.update(booking)
-                    record_changes(uow, booking, ids, now)
+                record_answer(uow, booking, intent, Actor(ActorType.WEBHOOK, event.id), ids, now)
         uow.commit()
     return WebhookOutcome.SUCCESS

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.payments import OutboxMessage
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import (
     OutboxStatus,
@@ -19,6 +19,7 @@ from bookiji_core.usecases import (
     reconcile,
     set_paused,
 )
+from bookiji_core.usecases.outbox_progress import OutboxProgress, follow_outbox
 from bookiji_entry.cli._common import CliError, add_json, print_json
 
 POLL_SECONDS = 0.5
@@ -155,24 +156,26 @@ def run_dlq(args: argparse.Namespace, unit_of_work: UnitOfWorkFactory, clock: Cl
 def _follow(
     unit_of_work: UnitOfWorkFactory, ids: list[str], wait: float, *, quiet: bool
 ) -> dict[str, str]:
-    """Poll the requeued messages until they are all finished or `wait` runs out."""
-    deadline = time.monotonic() + wait
-    states: dict[str, str] = {}
-    while True:
-        with unit_of_work() as uow:
-            for message_id in ids:
-                message = uow.outbox.get(message_id)
-                states[message_id] = str(message.state) if message else "gone"
-        done = sum(s in (OutboxState.COMMITTED, OutboxState.DLQ) for s in states.values())
+    """Follow the requeued messages until they are all finished or `wait` runs out."""
+
+    def show(progress: OutboxProgress) -> None:
         if not quiet and wait > 0:
-            committed = sum(s == OutboxState.COMMITTED for s in states.values())
-            line = f"\r{committed} committed, {done - committed} dead again, of {len(ids)}"
-            print(line, end="", file=sys.stderr, flush=True)
-        if done == len(ids) or time.monotonic() >= deadline:
-            if not quiet and wait > 0:
-                print(file=sys.stderr)
-            return states
-        time.sleep(POLL_SECONDS)
+            done = len(ids) - len(progress.pending)
+            line = f"\r{len(progress.committed)} committed, {done - len(progress.committed)} "
+            print(f"{line}dead again, of {len(ids)}", end="", file=sys.stderr, flush=True)
+
+    progress = follow_outbox(
+        unit_of_work(),
+        ids,
+        until=time.monotonic() + wait,
+        monotonic=time.monotonic,
+        sleep=time.sleep,
+        interval=POLL_SECONDS,
+        on_progress=show,
+    )
+    if not quiet and wait > 0:
+        print(file=sys.stderr)
+    return {i: str(s) if s is not None else "gone" for i, s in progress.states.items()}
 
 
 def run_ledger(
@@ -183,14 +186,7 @@ def run_ledger(
     ids: Ids,
     telemetry: Telemetry,
 ) -> int:
-    report = reconcile(
-        unit_of_work(),
-        gateway,
-        clock,
-        ids,
-        telemetry,
-        fix=args.fix,
-    )
+    report = reconcile(unit_of_work(), gateway, clock, ids, telemetry, fix=args.fix)
     if args.json:
         print_json(
             {

@@ -8,6 +8,7 @@ from typing import Any
 
 from bookiji_core.payments import OutboxState
 from bookiji_core.ports import Clock, Ids, Telemetry, UnitOfWorkFactory
+from bookiji_core.usecases.outbox_progress import OutboxProgress, follow_outbox
 from bookiji_core.usecases.rollback import roll_back_booking
 from bookiji_entry import render
 from bookiji_entry.cli._common import CliError, add_json, print_json
@@ -51,59 +52,57 @@ def run(
         raise CliError("--wait must be 0 or more seconds", 2)
     started = time.monotonic()
     result = roll_back_booking(
-        args.booking,
-        operator(args),
-        args.reason,
-        unit_of_work(),
-        clock,
-        ids,
+        args.booking, operator(args), args.reason, unit_of_work(), clock, ids
     )
-    pending = {m.id for m in result.payment_messages}
-    states: dict[str, OutboxState] = {m.id: m.state for m in result.payment_messages}
-    deadline = started + args.wait
-    while pending and args.wait > 0 and time.monotonic() < deadline:
-        with unit_of_work() as uow:
-            for message_id in list(pending):
-                message = uow.outbox.get(message_id)
-                if message is not None:
-                    states[message_id] = message.state
-                    if message.state in (OutboxState.COMMITTED, OutboxState.DLQ):
-                        pending.discard(message_id)
-        if pending:
-            time.sleep(POLL_SECONDS)
+    message_ids = [m.id for m in result.payment_messages]
+    progress = OutboxProgress({m.id: m.state for m in result.payment_messages})
+    if message_ids and args.wait > 0:
+        progress = follow_outbox(
+            unit_of_work(),
+            message_ids,
+            until=started + args.wait,
+            monotonic=time.monotonic,
+            sleep=time.sleep,
+            interval=POLL_SECONDS,
+        )
     elapsed = time.monotonic() - started
     telemetry.rollback(elapsed)  # bookiji_rollback_duration_seconds
     # Show where the booking ended up once the relay carried the payment, not before.
     with unit_of_work() as uow:
         booking = uow.bookings.get(result.booking.id) or result.booking
-    report = {
-        "booking": render.booking(booking),
-        "payment_messages": [
-            {"id": m.id, "action": m.command.action.value, "state": states[m.id].value}
-            for m in result.payment_messages
-        ],
-        "seconds": round(elapsed, 3),
-    }
+    messages = [
+        {"id": m.id, "action": m.command.action.value, "state": _state(progress.states[m.id])}
+        for m in result.payment_messages
+    ]
     if args.json:
-        print_json(report)
+        print_json(
+            {
+                "booking": render.booking(booking),
+                "payment_messages": messages,
+                "seconds": round(elapsed, 3),
+            }
+        )
     else:
         print(f"booking {booking.id}: {booking.state} (payment {booking.payment_status})")
-        for m in report["payment_messages"]:
+        for m in messages:
             print(f"  {m['action']} {m['id']}: {m['state']}")
-        if not result.payment_messages:
+        if not messages:
             print("  nothing to undo at the payment provider (already rolled back or settled)")
         print(f"  took {elapsed:.2f} s")
-    dead = [i for i, s in states.items() if s is OutboxState.DLQ]
-    if dead:
+    if progress.dead:
         raise CliError(
-            f"the refund/release went to the DLQ ({', '.join(dead)}): see runbook Incident-001, "
-            "`bkctl dlq list`",
+            f"the refund/release went to the DLQ ({', '.join(progress.dead)}): see runbook "
+            "Incident-001, `bkctl dlq list`",
             1,
         )
-    if pending and args.wait > 0:
+    if progress.pending and args.wait > 0:
         raise CliError(
             f"the relay did not carry it within {args.wait:g} s: is a relay running? "
             "(`bkctl outbox status`); the rollback itself is committed",
             1,
         )
     return 0
+
+
+def _state(state: OutboxState | None) -> str:
+    return state.value if state is not None else "gone"

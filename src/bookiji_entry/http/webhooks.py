@@ -10,15 +10,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bookiji_adapters.stripe import verified_event
-from bookiji_core.errors import LockTimeout, PaymentError
+from bookiji_core.errors import DomainError
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import handle_payment_event
 from bookiji_core.webhooks import WebhookOutcome
 from bookiji_entry.http._io import Call, endpoint
 from bookiji_entry.payments import WebhookSecret
-from bookiji_entry.problems import problem
-
-RETRY_AFTER_SECONDS = "5"
+from bookiji_entry.problems import webhook_retry_problem
 
 
 @attrs.frozen
@@ -46,15 +44,11 @@ def receive(deps: WebhookDeps, payload: bytes, signature: str | None) -> Webhook
 def post_stripe(deps: WebhookDeps, call: Call) -> Response:
     try:
         outcome = receive(deps, call.raw_body, call.headers.get("stripe-signature"))
-    except LockTimeout as busy:
-        # The booking's row lock was not free in time: Stripe retries a 5xx later.
-        return problem(
-            "lock_timeout", busy.message, status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
-        )
-    except PaymentError as error:
-        if not error.retryable:
+    except DomainError as error:
+        retry = webhook_retry_problem(error)  # 503 so that Stripe delivers it again
+        if retry is None:
             raise
-        return problem(error.code, error.message, status=503)
+        return retry
     return JSONResponse({"received": True, "outcome": str(outcome)})
 
 
