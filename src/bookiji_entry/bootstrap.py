@@ -1,7 +1,11 @@
 """The composition root: the one place that imports punq and wires a profile's adapters."""
 
 # No `from __future__ import annotations`: punq resolves Services from its real annotations.
+import random
+import shutil
+import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -9,13 +13,17 @@ import attrs
 import punq
 
 from bookiji_adapters.maps import FallbackMapProvider
+from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
+from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
 from bookiji_entry.maps import maps_for
-from bookiji_entry.payments import gateway_for
-from bookiji_entry.settings import Settings
+from bookiji_entry.payments import gateway_for, webhook_secret
+from bookiji_entry.settings import MEMORY_URL, Profile, Settings
+from bookiji_simcity.daemon import SimCityDaemon
+from bookiji_simcity.world import Wiring
 
 
 def _nothing() -> None:
@@ -114,3 +122,65 @@ def bootstrap(
     container.register(Services)
     services: Services = container.resolve(Services)
     return services
+
+
+# -- SimCity's graphs: a lower floor cannot import this module, so entry passes these down ----
+
+
+def simcity_run_wiring(
+    clock: ManualClock, seed: int, confirm_within: timedelta, *, storage: str = "memory"
+) -> Wiring:
+    """The simcity profile's services for one deterministic run (a `WiringFactory`): this
+    root's storage, policy and confirm window, with SimCity's virtual clock, sequential ids,
+    counting telemetry and a seeded payment provider (whose slow answers move the clock)."""
+    folder = tempfile.mkdtemp(prefix="simcity-") if storage == "sqlite" else None
+    url = f"sqlite:///{folder}/simcity.db" if folder else MEMORY_URL
+    config = Settings(profile=Profile.SIMCITY, database_url=url, confirm_within=confirm_within)
+
+    def sleep(seconds: float) -> None:  # a slow answer takes virtual time
+        clock.advance(timedelta(seconds=seconds))
+
+    provider = SimCityPaymentGateway(
+        clock=clock,
+        rng=random.Random(f"simcity:{seed}:provider"),
+        webhook_secret=webhook_secret(config),
+        sleep=sleep,
+    )
+    services = bootstrap(
+        config, clock=clock, ids=SequentialIds(), telemetry=InMemoryTelemetry(), gateway=provider
+    )
+    services.database.upgrade()
+
+    def close() -> None:
+        services.database.dispose()
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return Wiring(
+        uow=services.uow,
+        clock=clock,
+        ids=services.ids,
+        policy=services.policy,
+        confirm_within=services.settings.confirm_within,
+        gateway=provider,
+        telemetry=services.telemetry,
+        webhook_secret=webhook_secret(config),
+        maps=services.maps,
+        close=close,
+    )
+
+
+def simcity_daemon(services: Services) -> SimCityDaemon:
+    """The synthetic-traffic daemon of a running server, over that server's services."""
+    cfg = services.settings
+    return SimCityDaemon(
+        uow=services.uow,
+        clock=services.clock,
+        ids=services.ids,
+        policy=services.policy,
+        confirm_within=cfg.confirm_within,
+        gateway=services.gateway,
+        maps=services.maps,
+        production=cfg.profile is Profile.PRODUCTION,
+        allow_in_production=cfg.simcity_allow_in_production,
+    )

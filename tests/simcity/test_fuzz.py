@@ -14,12 +14,12 @@ from functools import partial
 import pytest
 
 from bookiji_adapters.memory import storage as memory_storage
-from bookiji_adapters.simcity.fuzz import fuzz
-from bookiji_adapters.simcity.plan import Plan
 from bookiji_core.booking import Booking
 from bookiji_core.payments import OutboxMessage
 from bookiji_core.usecases import OutboxRelay
 from bookiji_entry.cli.simcity import run_one
+from bookiji_simcity.fuzz import fuzz
+from bookiji_simcity.plan import Plan
 
 from .conftest import RunScenario, explain, seeds
 from .findings import KNOWN

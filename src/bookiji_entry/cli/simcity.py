@@ -13,82 +13,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
-import shutil
-import tempfile
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 
-from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
-from bookiji_adapters.simcity.fuzz import Progress, fuzz
-from bookiji_adapters.simcity.load import Audience, LoadRefused, ensure_loopback, run_load
-from bookiji_adapters.simcity.payments import SimCityPaymentGateway
-from bookiji_adapters.simcity.purge import PurgeRefused, purge_memory, purge_sql
-from bookiji_adapters.simcity.runner import Verdict
-from bookiji_adapters.simcity.scenarios import SCENARIOS, run_scenario
-from bookiji_adapters.simcity.world import Wiring
 from bookiji_entry import settings as settings_module
-from bookiji_entry.bootstrap import bootstrap
+from bookiji_entry.bootstrap import simcity_run_wiring
 from bookiji_entry.cli._common import CliError, Context, add_json, print_json
-from bookiji_entry.payments import webhook_secret
-from bookiji_entry.settings import MEMORY_URL, Profile, Settings
+from bookiji_simcity.fuzz import Progress, fuzz
+from bookiji_simcity.load import Audience, LoadRefused, ensure_loopback, run_load
+from bookiji_simcity.outcome import Verdict
+from bookiji_simcity.purge import PurgeRefused, purge_memory, purge_sql
+from bookiji_simcity.scenarios import SCENARIOS, run_scenario
 
 STORAGES = ("memory", "sqlite")
-
-
-# -- wiring a deterministic run through bootstrap ---------------------------------------------
-
-
-def run_wiring(
-    clock: ManualClock, seed: int, confirm_within: timedelta, *, storage: str = "memory"
-) -> Wiring:
-    """The simcity profile's services for one run: bootstrap's storage, policy and confirm
-    window, with SimCity's virtual clock, sequential ids, counting telemetry and a seeded
-    payment provider (whose slow answers move the virtual clock)."""
-    folder = tempfile.mkdtemp(prefix="simcity-") if storage == "sqlite" else None
-    url = f"sqlite:///{folder}/simcity.db" if folder else MEMORY_URL
-    config = Settings(profile=Profile.SIMCITY, database_url=url, confirm_within=confirm_within)
-
-    def sleep(seconds: float) -> None:  # a slow answer takes virtual time
-        clock.advance(timedelta(seconds=seconds))
-
-    provider = SimCityPaymentGateway(
-        clock=clock,
-        rng=random.Random(f"simcity:{seed}:provider"),
-        webhook_secret=webhook_secret(config),
-        sleep=sleep,
-    )
-    services = bootstrap(
-        config, clock=clock, ids=SequentialIds(), telemetry=InMemoryTelemetry(), gateway=provider
-    )
-    services.database.upgrade()
-
-    def close() -> None:
-        services.database.dispose()
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    return Wiring(
-        uow=services.uow,
-        clock=clock,
-        ids=services.ids,
-        policy=services.policy,
-        confirm_within=services.settings.confirm_within,
-        gateway=provider,
-        telemetry=services.telemetry,
-        webhook_secret=webhook_secret(config),
-        maps=services.maps,
-        close=close,
-    )
 
 
 def run_one(name: str, storage: str, seed: int) -> Verdict:
     """One seed, no log kept (fuzzing); module-level so that worker processes can run it."""
     extra = "" if storage == "memory" else f" --storage {storage}"
-    wiring = partial(run_wiring, storage=storage)
+    wiring = partial(simcity_run_wiring, storage=storage)
     verdict, _log = run_scenario(name, seed, wiring, keep_log=False, replay_extra=extra)
     return verdict
 
@@ -274,7 +219,7 @@ def _scenario(name: str) -> str:
 def run_run(args: argparse.Namespace, _context: Context) -> int:
     name = _scenario(args.scenario)
     extra = "" if args.storage == "memory" else f" --storage {args.storage}"
-    wiring = partial(run_wiring, storage=args.storage)
+    wiring = partial(simcity_run_wiring, storage=args.storage)
     verdict, log = run_scenario(name, args.seed, wiring, replay_extra=extra)
     if args.json:
         print_json(_verdict_json(verdict) | {"log": log.lines if args.log else None})

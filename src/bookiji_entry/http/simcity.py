@@ -14,30 +14,14 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bookiji_adapters.simcity.daemon import INTEGERS, LIMITS, SimCityDaemon
-from bookiji_adapters.simcity.population import CENTRE, SERVICES
 from bookiji_core.access import Role
 from bookiji_core.errors import InvalidInput
-from bookiji_entry.bootstrap import Services
+from bookiji_entry.bootstrap import Services, simcity_daemon
 from bookiji_entry.http._io import Call, endpoint, principal
-from bookiji_entry.settings import Profile
+from bookiji_simcity.daemon import INTEGERS, LIMITS, SimCityDaemon
+from bookiji_simcity.population import CENTRE, SERVICES
 
 MAX_TOKENS = 1000
-
-
-def daemon_for(services: Services) -> SimCityDaemon:
-    cfg = services.settings
-    return SimCityDaemon(
-        uow=services.uow,
-        clock=services.clock,
-        ids=services.ids,
-        policy=services.policy,
-        confirm_within=cfg.confirm_within,
-        gateway=services.gateway,
-        maps=services.maps,
-        production=cfg.profile is Profile.PRODUCTION,
-        allow_in_production=cfg.simcity_allow_in_production,
-    )
 
 
 def _admin(services: Services, call: Call) -> None:
@@ -83,7 +67,7 @@ def population(services: Services, daemon: SimCityDaemon, call: Call) -> Respons
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    daemon = daemon_for(services)
+    daemon = simcity_daemon(services)
 
     def bind(handler: Any, *, body: bool = False) -> Any:
         return endpoint(partial(handler, services, daemon), body=body)

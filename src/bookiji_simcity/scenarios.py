@@ -13,14 +13,15 @@ from datetime import timedelta
 
 import attrs
 
-from bookiji_adapters.simcity.fuzz import fuzz_plan
 from bookiji_adapters.simcity.payments import Fault
-from bookiji_adapters.simcity.plan import Operator, Plan
-from bookiji_adapters.simcity.runner import Outcome, Simulation, Verdict, WiringFactory
-from bookiji_adapters.simcity.world import EventLog
 from bookiji_core.booking import Booking, BookingState
 from bookiji_core.payments import IntentStatus, OutboxState, PaymentStatus
 from bookiji_core.values import CustomerId
+from bookiji_simcity.fuzz import fuzz_plan
+from bookiji_simcity.outcome import Outcome, Verdict
+from bookiji_simcity.plan import Operator, Plan
+from bookiji_simcity.runner import Simulation
+from bookiji_simcity.world import EventLog, WiringFactory
 
 Build = Callable[[Plan], None]
 

@@ -26,7 +26,11 @@ from typing import Any
 import attrs
 
 from bookiji_adapters.simcity.payments import FaultRates, SimCityPaymentGateway
-from bookiji_adapters.simcity.population import (
+from bookiji_core.errors import Forbidden, InvalidInput
+from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy, QuoteRequest
+from bookiji_core.values import Interval, VendorId
+from bookiji_simcity.population import (
     CENTRE,
     CLOSES,
     OPENS,
@@ -38,12 +42,8 @@ from bookiji_adapters.simcity.population import (
     near,
     settle_in,
 )
-from bookiji_adapters.simcity.traffic import Session, Traffic
-from bookiji_adapters.simcity.world import Actions
-from bookiji_core.errors import Forbidden, InvalidInput
-from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWorkFactory
-from bookiji_core.quoting import QuotePolicy, QuoteRequest
-from bookiji_core.values import Interval, VendorId
+from bookiji_simcity.traffic import Session, Traffic
+from bookiji_simcity.world import Actions
 
 log = logging.getLogger(__name__)
 
