@@ -17,7 +17,7 @@ from bookiji_adapters.memory import storage as memory_storage
 from bookiji_core.booking import Booking
 from bookiji_core.payments import OutboxMessage
 from bookiji_core.usecases import OutboxRelay
-from bookiji_entry.cli.simcity import run_one
+from bookiji_entry.cli._simcity_runs import run_one
 from bookiji_simcity.fuzz import fuzz
 from bookiji_simcity.plan import Plan
 

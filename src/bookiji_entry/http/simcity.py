@@ -18,7 +18,8 @@ from bookiji_core.access import Role
 from bookiji_core.errors import InvalidInput
 from bookiji_entry.bootstrap import Services, simcity_daemon
 from bookiji_entry.http._io import Call, endpoint, principal
-from bookiji_simcity.daemon import INTEGERS, LIMITS, SimCityDaemon
+from bookiji_simcity.daemon import SimCityDaemon
+from bookiji_simcity.daemon_config import INTEGERS, LIMITS
 from bookiji_simcity.population import CENTRE, SERVICES
 
 MAX_TOKENS = 1000
