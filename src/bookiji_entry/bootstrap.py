@@ -2,7 +2,11 @@
 
 # No `from __future__ import annotations`: punq reads the real annotations of what it builds.
 import inspect
+import random
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -11,6 +15,8 @@ import punq
 from starlette.routing import BaseRoute
 
 from bookiji_adapters.maps import FallbackMapProvider
+from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
+from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
 from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, Telemetry, UnitOfWorkFactory
@@ -22,12 +28,13 @@ from bookiji_entry.http.catalogue import CatalogueDeps
 from bookiji_entry.http.principals import PrincipalDeps
 from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
-from bookiji_entry.http.simcity import SimCityDeps
 from bookiji_entry.http.webhooks import WebhookDeps
 from bookiji_entry.maps import maps_for
 from bookiji_entry.payments import WebhookSecret, gateway_for, webhook_secret
-from bookiji_entry.settings import Settings
+from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 from bookiji_entry.workers import Loop
+from bookiji_simcity.daemon import SimCityDaemon
+from bookiji_simcity.world import Wiring
 
 T = TypeVar("T")
 
@@ -145,6 +152,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         MapProvider: _map_provider,
         WebhookSecret: _webhook_secret,
         TokenPolicy: token_policy_for,
+        SimCityDaemon: simcity_daemon,
     }
     for key, factory in factories.items():
         if key in given:
@@ -152,7 +160,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         else:
             container.register(key, factory=_provider(container, factory), scope=_ONCE)
     # What each route module's handlers use; punq fills every field by its type.
-    handler_deps = (QuoteDeps, PrivacyDeps, WebhookDeps, SimCityDeps, CatalogueDeps, PrincipalDeps)
+    handler_deps = (QuoteDeps, PrivacyDeps, WebhookDeps, CatalogueDeps, PrincipalDeps)
     for handlers in handler_deps:
         container.register(handlers)
     container.register(BookingDeps, confirm_within=settings.confirm_within)
@@ -238,3 +246,72 @@ def loops(services: Services) -> list[Loop]:
         _call(container, module.loops, {}) for module in workers.loop_modules()
     )
     return [loop for some in found for loop in some]
+
+
+# -- SimCity's graphs: a lower floor cannot import this module, so entry passes these down ----
+
+
+def simcity_run_wiring(
+    clock: ManualClock, seed: int, confirm_within: timedelta, *, storage: str = "memory"
+) -> Wiring:
+    """The simcity profile's services for one deterministic run (a `WiringFactory`): this
+    root's storage, policy and confirm window, with SimCity's virtual clock, sequential ids,
+    counting telemetry and a seeded payment provider (whose slow answers move the clock)."""
+    folder = tempfile.mkdtemp(prefix="simcity-") if storage == "sqlite" else None
+    url = f"sqlite:///{folder}/simcity.db" if folder else MEMORY_URL
+    config = Settings(profile=Profile.SIMCITY, database_url=url, confirm_within=confirm_within)
+
+    def sleep(seconds: float) -> None:  # a slow answer takes virtual time
+        clock.advance(timedelta(seconds=seconds))
+
+    provider = SimCityPaymentGateway(
+        clock=clock,
+        rng=random.Random(f"simcity:{seed}:provider"),
+        webhook_secret=webhook_secret(config),
+        sleep=sleep,
+    )
+    services = bootstrap(
+        config, clock=clock, ids=SequentialIds(), telemetry=InMemoryTelemetry(), gateway=provider
+    )
+    services.database.upgrade()
+
+    def close() -> None:
+        services.database.dispose()
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return Wiring(
+        uow=services.uow,
+        clock=clock,
+        ids=services.ids,
+        policy=services.policy,
+        confirm_within=services.settings.confirm_within,
+        gateway=provider,
+        telemetry=services.telemetry,
+        webhook_secret=webhook_secret(config),
+        maps=services.maps,
+        close=close,
+    )
+
+
+def simcity_daemon(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    ids: Ids,
+    policy: QuotePolicy,
+    gateway: PaymentGateway,
+    maps: FallbackMapProvider,
+) -> SimCityDaemon:
+    """The synthetic-traffic daemon of a running server, over that server's own parts."""
+    return SimCityDaemon(
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        confirm_within=settings.confirm_within,
+        gateway=gateway,
+        maps=maps,
+        production=settings.profile is Profile.PRODUCTION,
+        allow_in_production=settings.simcity_allow_in_production,
+    )

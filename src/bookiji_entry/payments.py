@@ -44,9 +44,10 @@ def simcity_state_for(settings: Settings) -> ProviderState | None:
     if settings.is_memory or settings.profile is Profile.TEST:
         return None
     # Imported here, as bootstrap imports the SQL storage: only a process that uses it pays.
-    from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
+    from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
+    from bookiji_adapters.sqlalchemy.engine import create_storage_engine
 
-    return SqlAlchemyProviderState.for_url(settings.database_url)
+    return SqlAlchemyProviderState(create_storage_engine(settings.database_url))
 
 
 @attrs.frozen

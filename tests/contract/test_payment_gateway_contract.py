@@ -26,9 +26,9 @@ import stripe
 
 from bookiji_adapters.memory import ManualClock
 from bookiji_adapters.simcity import Fault, SimCityPaymentGateway
+from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
 from bookiji_adapters.simcity.state import ProviderState
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
-from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
 from bookiji_adapters.stripe import StripePaymentGateway
 from bookiji_core import Actor, ActorType, BookingState, PaymentStatus
 from bookiji_core.errors import PermanentPaymentError, RetryablePaymentError

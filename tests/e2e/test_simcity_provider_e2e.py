@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from bookiji_adapters.memory import ManualClock
 from bookiji_adapters.simcity import SimCityPaymentGateway
-from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
+from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
 from bookiji_core.payments import OutboxState
 from bookiji_core.usecases import outbox_status
 from bookiji_entry.app import create_app

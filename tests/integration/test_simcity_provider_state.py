@@ -19,14 +19,15 @@ from sqlalchemy import select
 
 from bookiji_adapters.memory import ManualClock
 from bookiji_adapters.simcity import SimCityPaymentGateway
-from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
-from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
-from bookiji_adapters.sqlalchemy.tables import (
+from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
+from bookiji_adapters.simcity.sql_tables import (
     simcity_effects,
     simcity_idempotency_keys,
     simcity_intents,
     simcity_webhooks,
 )
+from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
+from bookiji_adapters.sqlalchemy.engine import create_storage_engine
 from bookiji_adapters.stripe.webhooks import verified_event
 from bookiji_core.errors import PermanentPaymentError, RetryablePaymentError
 from bookiji_core.payments import IntentStatus
@@ -51,7 +52,7 @@ def gateway_on(url: str) -> Iterator[Gateways]:
     states: list[SqlAlchemyProviderState] = []
 
     def make(clock: ManualClock, prefix: str = "sim") -> SimCityPaymentGateway:
-        states.append(SqlAlchemyProviderState.for_url(url))
+        states.append(SqlAlchemyProviderState(create_storage_engine(url)))
         return SimCityPaymentGateway(
             clock=clock,
             rng=random.Random(1),
@@ -231,14 +232,14 @@ def test_threads_racing_with_one_key_through_their_own_gateways_make_one_effect(
 RACER = """
 import random, sys, time
 from bookiji_adapters.simcity import SimCityPaymentGateway
-from bookiji_adapters.sqlalchemy.simcity_state import SqlAlchemyProviderState
+from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
+from bookiji_adapters.sqlalchemy.engine import create_storage_engine
 from bookiji_adapters.system import SystemClock
 from bookiji_core.values import BookingId, Money
 
 url, start = sys.argv[1], float(sys.argv[2])
-gateway = SimCityPaymentGateway(
-    clock=SystemClock(), rng=random.Random(), state=SqlAlchemyProviderState.for_url(url)
-)
+state = SqlAlchemyProviderState(create_storage_engine(url))
+gateway = SimCityPaymentGateway(clock=SystemClock(), rng=random.Random(), state=state)
 time.sleep(max(0.0, start - time.time()))
 hold = gateway.place_hold(Money("CAD", 100), "pm_card_visa", BookingId("bk_0001"), "k-race")
 capture = gateway.capture(hold.id, "k-capture")
@@ -281,7 +282,7 @@ def test_the_database_keeps_no_card_reference(
 
 
 def test_an_unmigrated_database_is_a_provider_that_cannot_answer(tmp_path: Path) -> None:
-    state = SqlAlchemyProviderState.for_url(f"sqlite:///{tmp_path / 'new.db'}")
+    state = SqlAlchemyProviderState(create_storage_engine(f"sqlite:///{tmp_path / 'new.db'}"))
     gateway = SimCityPaymentGateway(clock=ManualClock(START), rng=random.Random(1), state=state)
     try:
         with pytest.raises(RetryablePaymentError, match="bkctl db upgrade"):

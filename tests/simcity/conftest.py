@@ -23,21 +23,20 @@ import yaml
 from starlette.testclient import TestClient
 
 from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
-from bookiji_adapters.simcity.invariants import Snapshot, always, at_rest
 from bookiji_adapters.simcity.payments import SimCityPaymentGateway
-from bookiji_adapters.simcity.population import CENTRE
-from bookiji_adapters.simcity.runner import Verdict
-from bookiji_adapters.simcity.scenarios import run_scenario
-from bookiji_adapters.simcity.world import EventLog
 from bookiji_core.access import Principal, Role, hash_token
 from bookiji_core.payments import OutboxState
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import Services, bootstrap, inject
-from bookiji_entry.cli.simcity import run_wiring
+from bookiji_entry.bootstrap import Services, bootstrap, inject, simcity_run_wiring
 from bookiji_entry.payments import webhook_secret
 from bookiji_entry.seed import fixed_token, seed_demo
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 from bookiji_entry.workers.outbox import relay_for
+from bookiji_simcity.invariants import Snapshot, always, at_rest
+from bookiji_simcity.outcome import Verdict
+from bookiji_simcity.population import CENTRE
+from bookiji_simcity.scenarios import run_scenario
+from bookiji_simcity.world import EventLog
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "tests_manifest.yml"
@@ -89,7 +88,7 @@ def simcity_run() -> RunScenario:
         name: str, seed: int, *, storage: str = "memory", adjust: Any = None
     ) -> tuple[Verdict, EventLog]:
         def wiring(clock: ManualClock, seed: int, window: timedelta) -> Any:
-            return run_wiring(clock, seed, window, storage=storage)
+            return simcity_run_wiring(clock, seed, window, storage=storage)
 
         return run_scenario(name, seed, wiring, adjust=adjust)
 

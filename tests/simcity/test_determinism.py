@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bookiji_adapters.memory import storage as memory_storage
-from bookiji_adapters.simcity.scenarios import SCENARIOS
 from bookiji_entry.cli import main
+from bookiji_simcity.scenarios import SCENARIOS
 
 from .conftest import RunScenario
 

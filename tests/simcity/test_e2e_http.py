@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bookiji_adapters.simcity.load import percentile
-from bookiji_adapters.simcity.population import customer_id
 from bookiji_core.privacy import DELETE_PURPOSE, EXPORT_PURPOSE
 from bookiji_entry.bootstrap import inject
 from bookiji_entry.cli import main as bkctl
 from bookiji_entry.workers.auto_cancel import tick as auto_cancel_tick
 from bookiji_entry.workers.shredder import tick as shredder_tick
+from bookiji_simcity.load import percentile
+from bookiji_simcity.population import customer_id
 
 from .conftest import SimCityHttp, seeds
 

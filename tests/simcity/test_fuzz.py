@@ -17,14 +17,14 @@ import attrs
 import pytest
 
 from bookiji_adapters.memory import storage as memory_storage
-from bookiji_adapters.simcity.fuzz import fuzz
-from bookiji_adapters.simcity.plan import Plan
 from bookiji_core.booking import Booking
 from bookiji_core.payment_decisions import ProviderCall
 from bookiji_core.payments import OutboxMessage
 from bookiji_core.ports import PaymentGateway
 from bookiji_core.usecases import relay_delivery
-from bookiji_entry.cli.simcity import run_one
+from bookiji_entry.cli._simcity_runs import run_one
+from bookiji_simcity.fuzz import fuzz
+from bookiji_simcity.plan import Plan
 
 from .conftest import RunScenario, explain, seeds
 from .findings import KNOWN

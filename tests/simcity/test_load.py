@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bookiji_adapters.simcity.load import Audience, LoadRefused, ensure_loopback, run_load
 from bookiji_entry.cli import main
+from bookiji_simcity.load import Audience, LoadRefused, ensure_loopback, run_load
 
 BKCTL = str(Path(sys.executable).with_name("bkctl"))
 SERVICE_SECONDS = 0.05

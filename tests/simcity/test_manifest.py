@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bookiji_adapters.simcity.scenarios import SCENARIOS
+from bookiji_simcity.scenarios import SCENARIOS
 
 from .conftest import ROOT, manifest
 

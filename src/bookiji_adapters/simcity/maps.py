@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,9 +20,17 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bookiji_adapters.maps.grid import GridMapProvider
 from bookiji_core.errors import DomainError
 from bookiji_core.values import Location
+
+# The service names 0.02° cells by their south-west corner. Its own naming, not the fallback
+# grid's code: a remote peer shares nothing with the adapters that call it.
+CELL_DEGREES = 0.02
+
+
+def _cell(degrees: float, positive: str, negative: str) -> str:
+    corner = math.floor(degrees / CELL_DEGREES) * CELL_DEGREES
+    return f"{positive if corner >= 0 else negative}{abs(corner):.2f}"
 
 
 class MapServerMode(enum.StrEnum):
@@ -40,7 +49,6 @@ class SimCityMapServer:
         self.slow_seconds = slow_seconds
         self.mode = MapServerMode.HEALTHY
         self.calls = 0  # zone requests received, whatever the mode answered
-        self._cells = GridMapProvider(cell_degrees=0.02)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -66,7 +74,7 @@ class SimCityMapServer:
             self._listen()
 
     def zone(self, location: Location) -> str:
-        return "SimCity " + self._cells.zone_for(location).removeprefix("grid ")
+        return f"SimCity {_cell(location.latitude, 'N', 'S')} {_cell(location.longitude, 'E', 'W')}"
 
     def __enter__(self) -> SimCityMapServer:
         return self.start()

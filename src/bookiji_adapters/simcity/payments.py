@@ -1,40 +1,16 @@
-"""SimCity's payment provider: Stripe's PaymentIntent and idempotency semantics, with faults
-on demand and Stripe-signed webhooks.
+"""SimCityPaymentGateway: Stripe's PaymentIntent and idempotency semantics, faults on demand.
 
-Behaves as Stripe documents it:
-- a manual-capture PaymentIntent confirmed at creation is `requires_capture`; capture makes it
-  `succeeded`, cancel makes it `canceled`; a refund of a captured intent raises its
-  `amount_refunded`; a call in the wrong state is refused (permanent error);
-- an idempotency key with the same parameters returns the saved result (success or
-  refusal) for 24 hours; with other parameters it is refused;
-- every event is delivered as a webhook signed `t=...,v1=HMAC-SHA256(secret, "t.payload")`.
-
-Every effect (a state change at the provider) is recorded in `effects` with the idempotency
-key that caused it, so a test can assert one effect per key. All randomness comes from the
-`random.Random` passed in and all time from the clock passed in: the same seed replays the
-same run.
-
-What the provider knows (intents, keys, effects, pending webhooks) lives in a `ProviderState`
-(`state.py`): this process's memory by default, or the project's database
-(`SqlAlchemyProviderState`), where every gateway on that database, in any process, is one
-provider and a restart forgets nothing. Faults, rates, sinks and `delivered` stay per gateway.
-
-Fault injection (for tests and the SimCity daemon):
-- `FaultRates`: probabilities per call (502 before the effect, timeout after the effect,
-  slow answer) and per webhook (duplicate, late, out of order);
-- `inject(Fault..., operation=..., times=...)`: scripted faults for the next matching calls,
-  taken before the rates are consulted;
-- webhooks wait in `pending` until `deliver_due()` (rates applied) or `deliver(index)` (the
-  caller chooses order, duplicates and delays) hands them to the subscribed sinks; a sink
-  that raises gets the event again 30 s later (as Stripe retries), and the error propagates.
+A manual-capture intent confirmed at creation is `requires_capture`; capture makes it
+`succeeded`, cancel `canceled`; a refund raises `amount_refunded`; a call in the wrong state
+is refused. Every effect is recorded with the idempotency key that caused it (`effects`).
+Keys: `provider_keys.py`; faults: `provider_faults.py`; signed events: `events.py`; what the
+provider knows: a `ProviderState` (`state.py`, in memory; `sql_state.py`, in the database).
+All randomness comes from the `random.Random` and all time from the clock passed in.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
-import hashlib
-import json
 import random
 import threading
 from collections import Counter
@@ -44,51 +20,34 @@ from datetime import timedelta
 
 import attrs
 
+from bookiji_adapters.simcity.events import event_payload, signature_header
+from bookiji_adapters.simcity.provider_faults import (
+    Fault,
+    FaultRates,
+    Scripted,
+    fault_after,
+    fault_before,
+)
+from bookiji_adapters.simcity.provider_keys import once_per_key, params_fingerprint
 from bookiji_adapters.simcity.state import (
     Effect,
     InMemoryProviderState,
     PendingWebhook,
     ProviderRecords,
     ProviderState,
-    SavedOutcome,
-    SavedResult,
     StoredIntent,
+    expect_intent,
 )
-from bookiji_adapters.stripe.webhooks import signature_header
-from bookiji_core.errors import PermanentPaymentError, RetryablePaymentError
+from bookiji_core.errors import PermanentPaymentError
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.ports import Clock
 from bookiji_core.values import BookingId, Money
 
-KEY_TTL = timedelta(hours=24)
 RETRY_FAILED_DELIVERY = timedelta(seconds=30)
 DECLINING_METHODS = frozenset({"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"})
 
 WebhookSink = Callable[[bytes, str], object]
 """Receives (payload, Stripe-Signature header) for each delivery, like an HTTP endpoint."""
-
-
-class Fault(enum.StrEnum):
-    GATEWAY_502 = "gateway_502"  # refused before anything happened: safe to retry
-    TIMEOUT_AFTER_EFFECT = "timeout_after_effect"  # it happened; the caller sees a timeout
-    SLOW = "slow"  # answers after `FaultRates.slow_seconds` on the injected sleep
-
-
-@attrs.define
-class FaultRates:
-    """Per-call probabilities of each fault. All zero: a well-behaved provider."""
-
-    gateway_502: float = 0.0
-    timeout_after_effect: float = 0.0
-    slow: float = 0.0
-    slow_seconds: float = 9.0
-    # The caller's timeout: a slow answer longer than this reaches the caller as a timeout,
-    # after the effect happened (DOMAIN.md SLOW_CONFIRM: 9 s against 8 s).
-    timeout_seconds: float = 8.0
-    webhook_duplicate: float = 0.0
-    webhook_late: float = 0.0
-    webhook_late_seconds: float = 60.0
-    webhook_reorder: float = 0.0
 
 
 __all__ = ["Effect", "Fault", "FaultRates", "PendingWebhook", "SimCityPaymentGateway"]
@@ -118,7 +77,7 @@ class SimCityPaymentGateway:
         self.failed_deliveries = 0
         self._sleep = sleep or (lambda _seconds: None)
         self._prefix = id_prefix
-        self._scripted: list[tuple[Fault, str | None]] = []
+        self._scripted: Scripted = []
         self._sinks: list[WebhookSink] = []
         # Guards this gateway's own faults and draws; the state's transaction guards the rest.
         self._lock = threading.RLock()
@@ -227,7 +186,7 @@ class SimCityPaymentGateway:
 
     def capture(self, intent_id: str, idempotency_key: str) -> IntentView:
         def effect(records: ProviderRecords) -> IntentView:
-            intent = self._expect(records, intent_id, IntentStatus.REQUIRES_CAPTURE, "capture")
+            intent = expect_intent(records, intent_id, IntentStatus.REQUIRES_CAPTURE, "capture")
             intent.status = IntentStatus.SUCCEEDED
             intent.amount_captured = intent.amount.amount
             records.put_intent(intent)
@@ -241,7 +200,7 @@ class SimCityPaymentGateway:
 
     def cancel(self, intent_id: str, idempotency_key: str) -> IntentView:
         def effect(records: ProviderRecords) -> IntentView:
-            intent = self._expect(records, intent_id, IntentStatus.REQUIRES_CAPTURE, "cancel")
+            intent = expect_intent(records, intent_id, IntentStatus.REQUIRES_CAPTURE, "cancel")
             intent.status = IntentStatus.CANCELED
             records.put_intent(intent)
             self._record(records, idempotency_key, "cancel", intent, intent.amount.amount)
@@ -256,7 +215,7 @@ class SimCityPaymentGateway:
         params = (intent_id, amount.amount, amount.currency)
 
         def effect(records: ProviderRecords) -> RefundView:
-            intent = self._expect(records, intent_id, IntentStatus.SUCCEEDED, "refund")
+            intent = expect_intent(records, intent_id, IntentStatus.SUCCEEDED, "refund")
             if (
                 amount.amount <= 0
                 or amount.amount > intent.amount_captured - intent.amount_refunded
@@ -299,79 +258,21 @@ class SimCityPaymentGateway:
         params: tuple[object, ...],
         effect: Callable[[ProviderRecords], IntentView | RefundView],
     ) -> IntentView | RefundView:
-        # Compared by fingerprint: a saved request keeps no card reference.
-        fingerprint = hashlib.sha256(json.dumps(params).encode()).hexdigest()
+        fingerprint = params_fingerprint(params)
         with self._records() as records:
             fault = self._fault_before(operation)
             now = self.clock.now()
-            saved = records.saved(key)
-            if saved is not None and now - saved.at < KEY_TTL:
-                if (saved.operation, saved.fingerprint) != (operation, fingerprint):
-                    raise PermanentPaymentError(
-                        f"idempotency_error: key {key} was used with other parameters"
-                    )
-                result: SavedOutcome = saved.result
-            else:
-                try:
-                    result = effect(records)
-                except PermanentPaymentError as refusal:
-                    result = refusal
-                records.save(key, SavedResult(operation, fingerprint, result, now))
+            result = once_per_key(records, operation, key, fingerprint, effect, now)
         self._fault_after(fault)
         if isinstance(result, PermanentPaymentError):
             raise result
         return result
 
-    def _next_fault(self, operation: str) -> Fault | None:
-        for index, (fault, wanted) in enumerate(self._scripted):
-            if wanted is None or wanted == operation:
-                del self._scripted[index]
-                return fault
-        rates = self.rates
-        draw = self.rng.random()
-        for fault, rate in (
-            (Fault.GATEWAY_502, rates.gateway_502),
-            (Fault.TIMEOUT_AFTER_EFFECT, rates.timeout_after_effect),
-            (Fault.SLOW, rates.slow),
-        ):
-            if draw < rate:
-                return fault
-            draw -= rate
-        return None
-
     def _fault_before(self, operation: str) -> Fault | None:
-        if operation in ("retrieve", "intents_for_booking") and not any(
-            wanted == operation for _, wanted in self._scripted
-        ):
-            return None  # reads fail only when a test scripts it
-        fault = self._next_fault(operation)
-        if fault is Fault.GATEWAY_502:
-            raise RetryablePaymentError(f"502 bad gateway from the provider during {operation}")
-        return fault
+        return fault_before(self._scripted, self.rates, self.rng, operation)
 
     def _fault_after(self, fault: Fault | None) -> None:
-        if fault is Fault.TIMEOUT_AFTER_EFFECT:
-            raise RetryablePaymentError("timed out waiting for the provider's answer")
-        if fault is Fault.SLOW:
-            self._sleep(self.rates.slow_seconds)
-            if self.rates.slow_seconds > self.rates.timeout_seconds:
-                raise RetryablePaymentError(
-                    f"the provider answered after {self.rates.slow_seconds:g} s, past the "
-                    f"{self.rates.timeout_seconds:g} s timeout"
-                )
-
-    def _expect(
-        self, records: ProviderRecords, intent_id: str, status: IntentStatus, operation: str
-    ) -> StoredIntent:
-        intent = records.intent(intent_id)
-        if intent is None:
-            raise PermanentPaymentError(f"resource_missing: no such payment_intent {intent_id}")
-        if intent.status is not status:
-            raise PermanentPaymentError(
-                f"payment_intent_unexpected_state: cannot {operation} {intent_id} "
-                f"in {intent.status}"
-            )
-        return intent
+        fault_after(fault, self.rates, self._sleep)
 
     def _record(
         self, records: ProviderRecords, key: str, operation: str, intent: StoredIntent, amount: int
@@ -382,38 +283,10 @@ class SimCityPaymentGateway:
     def _emit(self, records: ProviderRecords, event_type: str, intent: StoredIntent) -> None:
         now = self.clock.now()
         event_id = f"evt_{self._prefix}_{records.effect_count():06d}"
-        intent_json = {
-            "id": intent.id,
-            "object": "payment_intent",
-            "amount": intent.amount.amount,
-            "currency": intent.amount.currency.lower(),
-            "status": str(intent.status),
-            "capture_method": "manual",
-            "amount_received": intent.amount_captured,
-            "metadata": {"booking_id": intent.booking_id},
-        }
-        obj = intent_json
-        if event_type.startswith("charge."):
-            obj = {
-                "id": f"ch_{intent.id[3:]}",
-                "object": "charge",
-                "payment_intent": intent.id,
-                "amount": intent.amount.amount,
-                "amount_captured": intent.amount_captured,
-                "amount_refunded": intent.amount_refunded,
-                "metadata": {"booking_id": intent.booking_id},
-            }
-        body = {
-            "id": event_id,
-            "object": "event",
-            "type": event_type,
-            "created": int(now.timestamp()),
-            "data": {"object": obj},
-        }
         due = now
         if self.rng.random() < self.rates.webhook_late:
             due = now + timedelta(seconds=self.rng.uniform(1, self.rates.webhook_late_seconds))
-        payload = json.dumps(body, sort_keys=True).encode()
+        payload = event_payload(event_id, event_type, intent, now)
         records.add_pending(PendingWebhook(event_id, event_type, payload, due))
 
     def _unix_now(self) -> int:

@@ -4,14 +4,12 @@ One provider shared by many processes (several relays, a SIGKILL drill, benchmar
 server owns one SimCityPaymentGateway, so its idempotency records and its effect log cover
 every caller, as Stripe's do. JSON over `POST /call`; `GET /effects` returns the effect log.
 
-    python -m bookiji_adapters.simcity.remote --port 8765 --seed 1
+    python -m bookiji_simcity.provider_server --port 8765 --seed 1
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import random
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +19,6 @@ import attrs
 import httpx
 
 from bookiji_adapters.simcity.payments import Effect, SimCityPaymentGateway
-from bookiji_adapters.system import SystemClock
 from bookiji_core.errors import PaymentError, PermanentPaymentError, RetryablePaymentError
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.values import BookingId, Money
@@ -173,19 +170,3 @@ class RemoteSimCityPaymentGateway:
 
     def close(self) -> None:
         self._http.close()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve a SimCity payment provider over HTTP")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    gateway = SimCityPaymentGateway(clock=SystemClock(), rng=random.Random(args.seed))
-    server = make_server(gateway, args.host, args.port)
-    print(f"simcity provider on http://{args.host}:{server.server_address[1]}", flush=True)
-    server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()

@@ -3,7 +3,7 @@ log and the webhooks waiting to go out.
 
 The gateway (`payments.py`) holds the rules; a state only stores, inside a transaction that
 serialises every call on it. `InMemoryProviderState` is the default (tests, SimCity runs: fast
-and deterministic). `SqlAlchemyProviderState` (bookiji_adapters/sqlalchemy/simcity_state.py)
+and deterministic). `SqlAlchemyProviderState` (`sql_state.py`)
 keeps the same records in the project's database, so that every process on one database sees
 one provider and a restart forgets nothing (the local profile).
 """
@@ -65,6 +65,20 @@ class StoredIntent:
             amount_captured=self.amount_captured,
             amount_refunded=self.amount_refunded,
         )
+
+
+def expect_intent(
+    records: ProviderRecords, intent_id: str, status: IntentStatus, operation: str
+) -> StoredIntent:
+    """The intent, if it exists and is in `status`; otherwise the provider's refusal."""
+    intent = records.intent(intent_id)
+    if intent is None:
+        raise PermanentPaymentError(f"resource_missing: no such payment_intent {intent_id}")
+    if intent.status is not status:
+        raise PermanentPaymentError(
+            f"payment_intent_unexpected_state: cannot {operation} {intent_id} in {intent.status}"
+        )
+    return intent
 
 
 SavedOutcome = IntentView | RefundView | PermanentPaymentError

@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -328,53 +327,4 @@ controls = Table(
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-)
-
-# SimCity's simulated payment provider (the local profile's), kept here so that every process
-# on the database sees one provider and a restart forgets nothing. Production leaves them empty.
-simcity_intents = Table(
-    "simcity_intents",
-    metadata,
-    Column("id", String(255), primary_key=True),
-    Column("number", Integer, nullable=False, unique=True),
-    Column("booking_id", Id, nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("currency", Currency, nullable=False),
-    Column("status", String(32), nullable=False),
-    Column("amount_captured", BigInteger, nullable=False),
-    Column("amount_refunded", BigInteger, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Index(None, "booking_id"),
-)
-
-simcity_idempotency_keys = Table(
-    "simcity_idempotency_keys",
-    metadata,
-    Column("key", String(255), primary_key=True),
-    Column("operation", String(32), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("result", JSON, nullable=False),
-    Column("saved_at", UtcDateTime, nullable=False),
-)
-
-simcity_effects = Table(
-    "simcity_effects",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("idempotency_key", String(255), nullable=False),
-    Column("operation", String(32), nullable=False),
-    Column("intent_id", String(255), nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-)
-
-simcity_webhooks = Table(
-    "simcity_webhooks",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=True),
-    Column("event_id", String(255), nullable=False),
-    Column("type", String(128), nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Column("due_at", UtcDateTime, nullable=False),
-    Index(None, "due_at"),
 )

@@ -15,45 +15,15 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bookiji_adapters.maps import FallbackMapProvider
-from bookiji_adapters.simcity.daemon import INTEGERS, LIMITS, SimCityDaemon
-from bookiji_adapters.simcity.population import CENTRE, SERVICES
 from bookiji_core.access import Role
 from bookiji_core.errors import InvalidInput
-from bookiji_core.ports import Clock, Ids, PaymentGateway, UnitOfWorkFactory
-from bookiji_core.quoting import QuotePolicy
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_entry.http._io import Call, endpoint, principal
-from bookiji_entry.settings import Profile, Settings
+from bookiji_simcity.daemon import SimCityDaemon
+from bookiji_simcity.daemon_config import INTEGERS, LIMITS
+from bookiji_simcity.population import CENTRE, SERVICES
 
 MAX_TOKENS = 1000
-
-
-@attrs.frozen
-class SimCityDeps:
-    """What the daemon drives: the service's own use cases, storage and peers."""
-
-    settings: Settings  # the profile, the production guard and T
-    uow: UnitOfWorkFactory
-    clock: Clock
-    ids: Ids
-    policy: QuotePolicy
-    gateway: PaymentGateway
-    maps: FallbackMapProvider
-
-
-def daemon_for(deps: SimCityDeps) -> SimCityDaemon:
-    cfg = deps.settings
-    return SimCityDaemon(
-        uow=deps.uow,
-        clock=deps.clock,
-        ids=deps.ids,
-        policy=deps.policy,
-        confirm_within=cfg.confirm_within,
-        gateway=deps.gateway,
-        maps=deps.maps,
-        production=cfg.profile is Profile.PRODUCTION,
-        allow_in_production=cfg.simcity_allow_in_production,
-    )
 
 
 def _admin(uow: UnitOfWorkFactory, clock: Clock, call: Call) -> None:
@@ -98,11 +68,10 @@ def population(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon, call
     )
 
 
-def routes(deps: SimCityDeps) -> list[BaseRoute]:
-    daemon = daemon_for(deps)
+def routes(uow: UnitOfWorkFactory, clock: Clock, daemon: SimCityDaemon) -> list[BaseRoute]:
 
     def bind(handler: Any, *, body: bool = False) -> Any:
-        return endpoint(partial(handler, deps.uow, deps.clock, daemon), body=body)
+        return endpoint(partial(handler, uow, clock, daemon), body=body)
 
     return [
         Route("/api/simcity/power/on", bind(power_on), methods=["POST"]),

@@ -5,16 +5,19 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from bookiji_adapters.simcity.sql_tables import metadata as simcity_metadata
 from bookiji_adapters.sqlalchemy.engine import create_storage_engine
 from bookiji_adapters.sqlalchemy.tables import metadata
 
 config = context.config
+# The database holds the storage's tables and SimCity's provider's (revision 0005).
+schema = [metadata, simcity_metadata]
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=schema,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
@@ -38,7 +41,7 @@ def run_online() -> None:
 def run_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=metadata,
+        target_metadata=schema,
         literal_binds=True,
     )
     with context.begin_transaction():

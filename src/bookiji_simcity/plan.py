@@ -7,32 +7,26 @@ random in a plan is drawn from the plan's own seeded stream before the run start
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import attrs
 
-from bookiji_adapters.simcity.payments import Fault, FaultRates
-from bookiji_adapters.simcity.population import (
+from bookiji_adapters.simcity.provider_faults import Fault, FaultRates
+from bookiji_core.catalogue import Customer, Vendor
+from bookiji_core.quoting import QuoteRequest
+from bookiji_core.values import CustomerId, Interval, VendorId
+from bookiji_simcity.outcome import Check
+from bookiji_simcity.population import (
     CENTRE,
     Temper,
     make_customer,
     make_vendor,
     near,
 )
-from bookiji_adapters.simcity.traffic import Session
-from bookiji_core.catalogue import Customer, Vendor
-from bookiji_core.quoting import QuoteRequest
-from bookiji_core.values import CustomerId, Interval, VendorId
-
-if TYPE_CHECKING:
-    from bookiji_adapters.simcity.runner import Outcome
+from bookiji_simcity.traffic import Session
 
 START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)  # a Monday, 08:00 UTC: SimCity opens
 FIRST_SLOT = START + timedelta(days=1, hours=2)  # Tuesday 10:00, well inside the horizon
-
-Check = Callable[["Outcome"], list[str]]
 
 
 @attrs.frozen

@@ -10,99 +10,29 @@ goes to the log, whose SHA-256 identifies the run.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
 import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-import attrs
-
 from bookiji_adapters.memory import ManualClock
-from bookiji_adapters.simcity.faults import (
-    CrashPlan,
-    SimulatedCrash,
-    TransactionDepth,
-    crashing,
-)
-from bookiji_adapters.simcity.gateway import Call, TappedGateway
-from bookiji_adapters.simcity.interleave import Interleaver, TaskResult
-from bookiji_adapters.simcity.invariants import EVERYTHING, Snapshot, always, at_rest
-from bookiji_adapters.simcity.plan import START, Operator, Plan
-from bookiji_adapters.simcity.population import daily_windows
-from bookiji_adapters.simcity.traffic import Traffic
-from bookiji_adapters.simcity.world import Actions, EventLog, WebhookEndpoint, Wiring
-from bookiji_core.access import Principal, Role
 from bookiji_core.errors import DomainError
 from bookiji_core.payments import OutboxState
-from bookiji_core.usecases import OutboxRelay, drain_dlq, reconcile, set_paused
-from bookiji_core.usecases.outbox_ops import is_paused
-from bookiji_core.usecases.rollback import roll_back_booking
+from bookiji_core.usecases import OutboxRelay
+from bookiji_simcity.faults import CrashPlan, SimulatedCrash, TransactionDepth, crashing
+from bookiji_simcity.interleave import Interleaver, TaskResult
+from bookiji_simcity.invariants import Snapshot, always, at_rest
+from bookiji_simcity.operator import operate, reconciled, runbook_drain
+from bookiji_simcity.outcome import Outcome, Verdict, replay_command
+from bookiji_simcity.plan import START, Operator, Plan
+from bookiji_simcity.population import daily_windows
+from bookiji_simcity.tap import TappedGateway
+from bookiji_simcity.timeline import HORIZON, MAX_STEPS, Timeline, on_grid, worker_wakes
+from bookiji_simcity.traffic import Traffic
+from bookiji_simcity.world import Actions, EventLog, WebhookEndpoint, WiringFactory
 
-TICK = 0.25
-HORIZON = timedelta(hours=8)
-MAX_STEPS = 20_000
 RUNBOOK_DRAINS = 2
-INTERVALS = {"relay": 0.5, "webhooks": 0.25, "auto-cancel": 1.0}
-OPERATOR = Principal(Role.ADMIN, "simcity:operator")
-
-WiringFactory = Callable[[ManualClock, int, timedelta], Wiring]
-"""Builds the services for one run (virtual clock, seed, confirm window) through bootstrap."""
-
-
-@attrs.frozen
-class Verdict:
-    scenario: str
-    seed: int
-    ok: bool
-    sha256: str
-    steps: int
-    simulated_seconds: float
-    violations: tuple[str, ...]
-    replay: str
-    counts: dict[str, int]
-
-    def summary(self) -> str:
-        word = "PASS" if self.ok else "FAIL"
-        return (
-            f"{word} {self.scenario} seed={self.seed} steps={self.steps} "
-            f"simulated={self.simulated_seconds:.2f}s sha256={self.sha256}"
-        )
-
-
-@attrs.define
-class Outcome:
-    """What a scenario's own checks may look at once the run is at rest."""
-
-    plan: Plan
-    snapshot: Snapshot
-    calls: list[Call]
-    traffic: Traffic
-    endpoint: WebhookEndpoint
-    log: EventLog
-    peak_dlq: int
-    runbook_drains: int
-    start: datetime
-    telemetry_counts: Counter[tuple[str, ...]]
-    crashes: list[str]
-
-    def seconds(self, moment: datetime) -> float:
-        return (moment - self.start).total_seconds()
-
-
-@attrs.frozen(order=True)
-class _Event:
-    at: datetime
-    seq: int
-    name: str = attrs.field(order=False)
-    action: Callable[[], object] = attrs.field(order=False, repr=False)
-
-
-def replay_command(scenario: str, seed: int, extra: str = "") -> str:
-    return f"bkctl simcity run --scenario {scenario} --seed {seed}{extra}"
 
 
 class Simulation:
@@ -161,7 +91,8 @@ class Simulation:
             scope=lambda: self.crash.scope("webhook"),
         )
         self.provider.subscribe(self.endpoint)
-        self.traffic = Traffic(self.actions, self, self.log.add, plan.replies.get)
+        self.timeline = Timeline(self.clock)
+        self.traffic = Traffic(self.actions, self.timeline, self.log.add, plan.replies.get)
         self.relays = [
             (
                 f"relay-{n}",
@@ -169,24 +100,11 @@ class Simulation:
             )
             for n in range(1, plan.relays + 1)
         ]
-        self._heap: list[_Event] = []
-        self._seq = itertools.count()
-        self._next_run: dict[str, datetime] = {}
         self._violations: list[str] = []
         self._seen: tuple[int, int] = (-1, -1)
         self._steps = 0
         self._peak_dlq = 0
         self._drains = 0
-
-    # -- the Scheduler port of traffic -------------------------------------------------------
-
-    def after(self, seconds: float, name: str, action: Callable[[], object]) -> None:
-        at = self._grid(self.clock.now() + timedelta(seconds=seconds))
-        heapq.heappush(self._heap, _Event(at, next(self._seq), name, action))
-
-    def _grid(self, moment: datetime) -> datetime:
-        ticks = math.ceil(round((moment - START).total_seconds() / TICK, 6))
-        return START + timedelta(seconds=ticks * TICK)
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -199,11 +117,13 @@ class Simulation:
     def _run(self) -> Verdict:
         self._populate()
         for at, session in self.plan.sessions:
-            self._at(at, f"{session.customer_id}:quote", partial(self.traffic.begin, session))
+            self.timeline.at(
+                at, f"{session.customer_id}:quote", partial(self.traffic.begin, session)
+            )
         for op in self.plan.operators:
-            self._at(op.at, f"operator:{op.name}", partial(self._operate, op))
+            self.timeline.at(op.at, f"operator:{op.name}", partial(self._operate, op))
         while not self._violations:
-            wake = self._next_wake()
+            wake = self.timeline.next_wake(self._wakes())
             if wake is None:
                 if self._closing():
                     continue
@@ -232,20 +152,14 @@ class Simulation:
             f"{len(plan.sessions)} sessions, confirm window {plan.confirm_within}",
         )
 
-    def _at(self, seconds: float, name: str, action: Callable[[], object]) -> None:
-        at = self._grid(START + timedelta(seconds=seconds))
-        heapq.heappush(self._heap, _Event(at, next(self._seq), name, action))
-
     def _step(self) -> None:
         now = self.clock.now()
-        tasks: list[tuple[str, Callable[[], object]]] = []
-        while self._heap and self._heap[0].at <= now:
-            event = heapq.heappop(self._heap)
-            tasks.append((event.name, self._scoped(event.name.split(":")[0], event.action)))
-        for worker, due in self._due(now).items():
-            if due:
-                tasks += self._worker_tasks(worker)
-                self._next_run[worker] = now + timedelta(seconds=INTERVALS[worker])
+        tasks = [
+            (name, self._scoped(name.split(":")[0], action))
+            for name, action in self.timeline.take_due(now)
+        ]
+        for worker in self.timeline.workers_due(now, self._wakes()):
+            tasks += self._worker_tasks(worker)
         if not tasks:
             return
         self._steps += 1
@@ -302,53 +216,13 @@ class Simulation:
             self._fail([f"{result.name} raised {type(error).__name__}: {error}"])
 
     def _operate(self, op: Operator) -> None:
-        """An operator's runbook command; only rollback for now (runbook rollback.md)."""
-        if op.name != "rollback" or op.booking is None or op.booking >= len(self.traffic.bookings):
-            self.log.add("operator", f"{op.name}: nothing to do")
-            return
-        target = self.traffic.bookings[op.booking]
-        try:
-            result = roll_back_booking(
-                target, OPERATOR, "simcity drill", self.actions.uow(), self.clock, self.actions.ids
-            )
-        except DomainError as refusal:
-            self.log.add("operator", f"rollback {target} refused: {refusal.code}")
-            return
-        self.log.add("operator", f"rolled back {target}: now {result.booking.state}")
+        a = self.actions
+        operate(op, self.traffic.bookings, a.uow, self.clock, a.ids, self.log.add)
 
     # -- time --------------------------------------------------------------------------------
 
-    def _due(self, now: datetime) -> dict[str, bool]:
-        return {
-            name: wake is not None and wake <= now and self._next_run.get(name, START) <= now
-            for name, wake in self._wakes().items()
-        }
-
     def _wakes(self) -> dict[str, datetime | None]:
-        """When each worker next has something to do (None: nothing)."""
-        relay: list[datetime] = []
-        with self.wiring.uow() as uow:
-            if not is_paused(uow):  # a paused relay sleeps until resumed
-                queued = uow.outbox.list_by_state(OutboxState.QUEUED, EVERYTHING)
-                flying = uow.outbox.list_by_state(OutboxState.IN_FLIGHT, EVERYTHING)
-                relay += [m.next_attempt_at for m in queued]
-                relay += [m.lease_until for m in flying if m.lease_until is not None]
-            due = uow.bookings.due_for_auto_cancel(START + HORIZON * 100, 1)
-            first = uow.bookings.get(due[0]) if due else None
-        return {
-            "relay": min(relay, default=None),
-            "webhooks": min((p.due_at for p in self.provider.pending), default=None),
-            "auto-cancel": first.hold_expires_at if first is not None else None,
-        }
-
-    def _next_wake(self) -> datetime | None:
-        candidates = [self._heap[0].at] if self._heap else []
-        for name, wake in self._wakes().items():
-            if wake is not None:
-                candidates.append(max(wake, self._next_run.get(name, START)))
-        if not candidates:
-            return None
-        return self._grid(max(min(candidates), self.clock.now()))
+        return worker_wakes(self.wiring.uow, self.provider)
 
     # -- invariants and the end --------------------------------------------------------------
 
@@ -377,34 +251,18 @@ class Simulation:
             dead = uow.outbox.counts().get(OutboxState.DLQ, 0)
         recovery = max((end for _, end in self.plan.outages), default=0.0)
         if dead and self.clock.now() < START + timedelta(seconds=recovery):
-            self.clock.set(self._grid(START + timedelta(seconds=recovery)))
+            self.clock.set(on_grid(START + timedelta(seconds=recovery)))
             self.log.add("operator", "waits for the provider to recover before the DLQ drain")
             return True
+        w = self.wiring
         if dead and self._drains < RUNBOOK_DRAINS:
             self._drains += 1
-            make = self.wiring.uow
-            set_paused(make(), self.clock, True)
-            drained = drain_dlq(make(), self.clock)
-            set_paused(make(), self.clock, False)
-            self.log.add(
-                "operator",
-                f"runbook Incident-001: paused, drained {len(drained)} from the DLQ, resumed",
-            )
+            runbook_drain(w.uow, self.clock, self.log.add)
             return True
-        report = reconcile(
-            self.wiring.uow(), self.provider, self.clock, self.wiring.ids, self.wiring.telemetry
-        )
-        self.log.add(
-            "reconcile",
-            f"{report.bookings_checked} bookings, {report.double_charges} double charges, "
-            f"{len(report.mismatches)} mismatches",
-        )
-        snap = Snapshot.take(self.wiring.uow, self.provider)
-        found = at_rest(snap)
-        if report.double_charges:
-            found.append(f"reconciliation counts {report.double_charges} double charges")
+        doubles = reconciled(w.uow, self.provider, self.clock, w.ids, w.telemetry, self.log.add)
+        snap = Snapshot.take(w.uow, self.provider)
+        found = at_rest(snap) + doubles
         outcome = Outcome(
-            plan=self.plan,
             snapshot=snap,
             calls=self.gateway.calls,
             traffic=self.traffic,
@@ -413,7 +271,7 @@ class Simulation:
             peak_dlq=self._peak_dlq,
             runbook_drains=self._drains,
             start=START,
-            telemetry_counts=Counter(getattr(self.wiring.telemetry, "counts", {})),
+            telemetry_counts=Counter(getattr(w.telemetry, "counts", {})),
             crashes=list(self.crash.crashed),
         )
         for check in self.plan.checks:

@@ -1,7 +1,7 @@
 """SqlAlchemyProviderState: SimCity's payment provider kept in the project's database.
 
 Every gateway over one database, in any process, is one provider: its intents, idempotency
-keys, effect log and pending webhooks are rows (tables `simcity_*`, revision 0005), and a
+keys, effect log and pending webhooks are rows (`sql_tables.py`, revision 0005), and a
 restart forgets nothing. Each call is one transaction holding the database's write lock
 (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-level advisory lock), so calls are
 serialised across processes as the in-memory state serialises threads: one key, one effect.
@@ -17,19 +17,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from bookiji_adapters.simcity.sql_tables import (
+    simcity_effects,
+    simcity_idempotency_keys,
+    simcity_intents,
+    simcity_webhooks,
+)
 from bookiji_adapters.simcity.state import (
     Effect,
     PendingWebhook,
     SavedOutcome,
     SavedResult,
     StoredIntent,
-)
-from bookiji_adapters.sqlalchemy.engine import create_storage_engine
-from bookiji_adapters.sqlalchemy.tables import (
-    simcity_effects,
-    simcity_idempotency_keys,
-    simcity_intents,
-    simcity_webhooks,
 )
 from bookiji_core.errors import ConcurrentUpdate, PermanentPaymentError, RetryablePaymentError
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
@@ -39,14 +38,11 @@ _PG_LOCK = "SELECT pg_advisory_xact_lock(hashtext('bookiji.simcity.provider'))"
 
 
 class SqlAlchemyProviderState:
-    """Implements simcity's ProviderState. Connects lazily; `dispose()` closes its pool."""
+    """Implements ProviderState on an engine from the SQL storage's `create_storage_engine`
+    (its SQLite write lock and lock timeouts). Connects lazily; `dispose()` closes its pool."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    @classmethod
-    def for_url(cls, url: str) -> SqlAlchemyProviderState:
-        return cls(create_storage_engine(url))
 
     @contextmanager
     def transaction(self) -> Iterator[_SqlRecords]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from bookiji_adapters.simcity.faults import TransactionDepth
+from bookiji_simcity.faults import TransactionDepth
 
 
 @attrs.define

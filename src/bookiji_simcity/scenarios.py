@@ -13,14 +13,15 @@ from datetime import timedelta
 
 import attrs
 
-from bookiji_adapters.simcity.fuzz import fuzz_plan
 from bookiji_adapters.simcity.payments import Fault
-from bookiji_adapters.simcity.plan import Operator, Plan
-from bookiji_adapters.simcity.runner import Outcome, Simulation, Verdict, WiringFactory
-from bookiji_adapters.simcity.world import EventLog
-from bookiji_core.booking import Booking, BookingState
-from bookiji_core.payments import IntentStatus, OutboxState, PaymentStatus
-from bookiji_core.values import CustomerId
+from bookiji_core.booking import BookingState
+from bookiji_core.payments import OutboxState, PaymentStatus
+from bookiji_simcity.checks import booking, ended, expect, receipt, released
+from bookiji_simcity.fuzz import fuzz_plan
+from bookiji_simcity.outcome import Outcome, Verdict
+from bookiji_simcity.plan import Operator, Plan
+from bookiji_simcity.runner import Simulation
+from bookiji_simcity.world import EventLog, WiringFactory
 
 Build = Callable[[Plan], None]
 
@@ -42,58 +43,6 @@ def scenario(summary: str) -> Callable[[Build], Build]:
         return build
 
     return register
-
-
-# -- reading an outcome ---------------------------------------------------------------------
-
-
-def booking(outcome: Outcome, n: int | str = 0) -> Booking | None:
-    """The n-th booking made, or the first one a customer (by id) made."""
-    if isinstance(n, str):
-        made = outcome.traffic.booked_by.get(CustomerId(n), [])
-    else:
-        made = outcome.traffic.bookings[n:]
-    if not made:
-        return None
-    return next((b for b in outcome.snapshot.bookings if b.id == made[0]), None)
-
-
-def actions(outcome: Outcome, b: Booking) -> list[str]:
-    return [e.action for e in outcome.snapshot.audit[b.id]]
-
-
-def expect(condition: bool, message: str) -> list[str]:
-    return [] if condition else [message]
-
-
-def ended(outcome: Outcome, n: int | str, state: BookingState, trail: list[str]) -> list[str]:
-    b = booking(outcome, n)
-    if b is None:
-        return [f"booking #{n} was never made"]
-    found = expect(b.state is state, f"{b.id} ended {b.state}, expected {state}")
-    found += expect(actions(outcome, b) == trail, f"{b.id}'s audit is {actions(outcome, b)}")
-    return found
-
-
-def released(outcome: Outcome, n: int | str) -> list[str]:
-    b = booking(outcome, n)
-    if b is None:
-        return [f"booking #{n} was never made"]
-    intents = outcome.snapshot.intents_of(b.id)
-    found = expect(
-        b.payment_status is PaymentStatus.RELEASED, f"{b.id} payment is {b.payment_status}"
-    )
-    found += expect(
-        all(i.status is IntentStatus.CANCELED for i in intents), f"{b.id}'s hold is still live"
-    )
-    found += expect(all(i.amount_captured == 0 for i in intents), f"{b.id} was captured")
-    return found
-
-
-def receipt(outcome: Outcome, n: int | str = 0) -> list[str]:
-    return ended(
-        outcome, n, BookingState.RECEIPT_ISSUED, ["confirm", "provider_confirm", "issue_receipt"]
-    )
 
 
 # -- DOMAIN.md's failure modes and end-to-end flows -------------------------------------------

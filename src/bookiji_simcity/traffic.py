@@ -11,13 +11,13 @@ from typing import Protocol
 
 import attrs
 
-from bookiji_adapters.simcity.faults import SimulatedCrash
-from bookiji_adapters.simcity.world import Actions
 from bookiji_core.booking import Booking
 from bookiji_core.errors import ConcurrentUpdate, DomainError, IdempotencyInProgress
 from bookiji_core.idempotency import IN_PROGRESS_LEASE
 from bookiji_core.quoting import QuoteRequest
 from bookiji_core.values import BookingId, CustomerId, VendorId
+from bookiji_simcity.faults import SimulatedCrash
+from bookiji_simcity.world import Actions
 
 MAX_ATTEMPTS = 6
 

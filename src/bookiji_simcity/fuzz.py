@@ -23,9 +23,9 @@ from typing import TextIO
 import attrs
 
 from bookiji_adapters.simcity.payments import FaultRates
-from bookiji_adapters.simcity.plan import Operator, Plan
-from bookiji_adapters.simcity.population import Temper
-from bookiji_adapters.simcity.runner import Verdict
+from bookiji_simcity.outcome import Verdict
+from bookiji_simcity.plan import Operator, Plan
+from bookiji_simcity.population import Temper
 
 INSTANTS = (0.0, 0.0, 0.25, 0.5, 1.0, 2.0, 5.0, 8.0, 30.0)
 

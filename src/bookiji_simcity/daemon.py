@@ -12,8 +12,6 @@ sessions are shed beyond that); stoppable: power off stops the thread within a t
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import math
 import random
@@ -26,7 +24,12 @@ from typing import Any
 import attrs
 
 from bookiji_adapters.simcity.payments import FaultRates, SimCityPaymentGateway
-from bookiji_adapters.simcity.population import (
+from bookiji_core.errors import Forbidden
+from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWorkFactory
+from bookiji_core.quoting import QuotePolicy, QuoteRequest
+from bookiji_core.values import Interval, VendorId
+from bookiji_simcity.daemon_config import DaemonConfig
+from bookiji_simcity.population import (
     CENTRE,
     CLOSES,
     OPENS,
@@ -38,12 +41,9 @@ from bookiji_adapters.simcity.population import (
     near,
     settle_in,
 )
-from bookiji_adapters.simcity.traffic import Session, Traffic
-from bookiji_adapters.simcity.world import Actions
-from bookiji_core.errors import Forbidden, InvalidInput
-from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWorkFactory
-from bookiji_core.quoting import QuotePolicy, QuoteRequest
-from bookiji_core.values import Interval, VendorId
+from bookiji_simcity.traffic import Session, Traffic
+from bookiji_simcity.wall import WallScheduler
+from bookiji_simcity.world import Actions
 
 log = logging.getLogger(__name__)
 
@@ -51,109 +51,6 @@ TICK_SECONDS = 0.1
 MAX_PER_TICK = 20
 MAX_PENDING = 20_000
 WINDOW_DAYS = 14
-
-LIMITS: dict[str, tuple[float, float]] = {
-    "customers": (1, 10_000),
-    "vendors": (1, 2_000),
-    "sessions_per_second": (0, 50),
-    "cancel_probability": (0, 1),
-    "double_submit_probability": (0, 1),
-    "declined_card_probability": (0, 1),
-    "slow_vendors": (0, 1),
-    "never_vendors": (0, 1),
-    "gateway_502": (0, 1),
-    "timeout_after_effect": (0, 1),
-    "slow_provider": (0, 1),
-    "webhook_duplicate": (0, 1),
-    "webhook_late": (0, 1),
-    "webhook_reorder": (0, 1),
-}
-INTEGERS = frozenset({"customers", "vendors"})
-
-
-@attrs.frozen
-class DaemonConfig:
-    """Population, rates and fault probabilities; `POST /api/simcity/config` changes them."""
-
-    customers: int = 200
-    vendors: int = 80
-    sessions_per_second: float = 2.0
-    cancel_probability: float = 0.1
-    double_submit_probability: float = 0.02
-    declined_card_probability: float = 0.01
-    slow_vendors: float = 0.15
-    never_vendors: float = 0.05
-    gateway_502: float = 0.0
-    timeout_after_effect: float = 0.0
-    slow_provider: float = 0.0
-    webhook_duplicate: float = 0.0
-    webhook_late: float = 0.0
-    webhook_reorder: float = 0.0
-
-    def changed(self, body: Mapping[str, Any]) -> DaemonConfig:
-        """This config with `body`'s fields changed; InvalidInput names the first bad field."""
-        unknown = sorted(set(body) - set(LIMITS))
-        if unknown:
-            raise InvalidInput(unknown[0], f"unknown setting {unknown[0]!r}; known: {_known()}")
-        values: dict[str, Any] = {}
-        for name, value in body.items():
-            low, high = LIMITS[name]
-            is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not is_number or not math.isfinite(value) or not low <= value <= high:
-                raise InvalidInput(name, f"{name} must be a number in [{low:g}, {high:g}]")
-            if name in INTEGERS and value != int(value):
-                raise InvalidInput(name, f"{name} must be a whole number")
-            values[name] = int(value) if name in INTEGERS else float(value)
-        config = attrs.evolve(self, **values)
-        if config.slow_vendors + config.never_vendors > 1:
-            raise InvalidInput("slow_vendors", "slow_vendors + never_vendors must be at most 1")
-        if config.gateway_502 + config.timeout_after_effect + config.slow_provider > 1:
-            raise InvalidInput("gateway_502", "the provider's fault probabilities exceed 1")
-        return config
-
-    def rates(self) -> FaultRates:
-        return FaultRates(
-            gateway_502=self.gateway_502,
-            timeout_after_effect=self.timeout_after_effect,
-            slow=self.slow_provider,
-            webhook_duplicate=self.webhook_duplicate,
-            webhook_late=self.webhook_late,
-            webhook_reorder=self.webhook_reorder,
-        )
-
-
-def _known() -> str:
-    return ", ".join(sorted(LIMITS))
-
-
-class _WallScheduler:
-    """Moves scheduled on the service's clock, run by the daemon's thread when due."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._heap: list[tuple[datetime, int, Callable[[], object]]] = []
-        self._seq = itertools.count()
-        self._lock = threading.Lock()
-
-    def after(self, seconds: float, name: str, action: Callable[[], object]) -> None:
-        at = self._clock.now() + timedelta(seconds=seconds)
-        with self._lock:
-            heapq.heappush(self._heap, (at, next(self._seq), action))
-
-    def due(self) -> list[Callable[[], object]]:
-        now = self._clock.now()
-        found = []
-        with self._lock:
-            while self._heap and self._heap[0][0] <= now:
-                found.append(heapq.heappop(self._heap)[2])
-        return found
-
-    def __len__(self) -> int:
-        return len(self._heap)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._heap.clear()
 
 
 class SimCityDaemon:
@@ -185,7 +82,7 @@ class SimCityDaemon:
         self._thread: threading.Thread | None = None
         self._started_at: datetime | None = None
         self._population: Population | None = None
-        self._scheduler = _WallScheduler(clock)
+        self._scheduler = WallScheduler(clock)
         self.counts: Counter[str] = Counter()
         self._traffic = Traffic(
             self._actions, self._scheduler, self._note, self._reply_after, self.counts

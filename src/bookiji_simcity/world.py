@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from bookiji_adapters.simcity.faults import SimulatedCrash
+from bookiji_adapters.memory import ManualClock
 from bookiji_adapters.simcity.payments import PendingWebhook, SimCityPaymentGateway
 from bookiji_adapters.stripe.webhooks import verified_event
 from bookiji_core.access import Principal, Role
@@ -52,6 +52,7 @@ from bookiji_core.usecases import (
 from bookiji_core.usecases.relay import Checkpoint
 from bookiji_core.values import BookingId, CustomerId, VendorId
 from bookiji_core.webhooks import WebhookOutcome
+from bookiji_simcity.faults import SimulatedCrash
 
 # Stripe retries a failed delivery with exponential backoff; the simulation compresses it.
 REDELIVERY_BASE_SECONDS = 5.0
@@ -72,6 +73,11 @@ class Wiring:
     webhook_secret: str
     maps: MapProvider
     close: Callable[[], None] = lambda: None
+
+
+WiringFactory = Callable[[ManualClock, int, timedelta], Wiring]
+"""Builds the services for one run (virtual clock, seed, confirm window): the composition
+root's `simcity_run_wiring`, passed down by the CLI and the tests."""
 
 
 class EventLog:

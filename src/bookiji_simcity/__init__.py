@@ -1,0 +1,1 @@
+"""SimCity's driver: synthetic traffic, deterministic failure runs, fuzzing and load."""
