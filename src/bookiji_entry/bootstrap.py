@@ -11,6 +11,7 @@ import punq
 from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
+from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
 from bookiji_entry.maps import maps_for
@@ -39,6 +40,7 @@ class Services:
     clock: Clock
     ids: Ids
     policy: QuotePolicy
+    booking_policy: BookingPolicy
     database: Database
     telemetry: Telemetry
     gateway: PaymentGateway
@@ -105,6 +107,9 @@ def bootstrap(
     container.register(Clock, instance=clock)
     container.register(Ids, instance=ids or RandomIds())
     container.register(QuotePolicy, instance=QuotePolicy(currency=settings.currency))
+    container.register(
+        BookingPolicy, instance=BookingPolicy(confirm_within=settings.confirm_within)
+    )
     container.register(Database, instance=database)
     container.register(Telemetry, instance=telemetry)
     container.register(PaymentGateway, instance=gateway or gateway_for(settings, clock))

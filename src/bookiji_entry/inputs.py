@@ -13,7 +13,7 @@ from typing import Any
 
 from bookiji_core.access import Principal, Role
 from bookiji_core.errors import InvalidInput
-from bookiji_core.idempotency import fingerprint, validate_key
+from bookiji_core.idempotency import validate_key
 from bookiji_core.quoting import QuoteRequest
 from bookiji_core.usecases import ConfirmBooking
 from bookiji_core.values import CustomerId, Interval, Location, require_aware
@@ -54,8 +54,6 @@ def confirm_command(
         provider_id=fields["provider_id"],
         payment_method=fields["payment_method"],
         idempotency_key=key,
-        # Only the fields that shape the outcome: key order, spacing and extras do not count.
-        fingerprint=fingerprint(fields),
     )
 
 

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     with context.services() as services:
         command = inputs.confirm_command(body, login(services, args.token), args.idempotency_key)
         result = confirm_booking(
-            command, services.uow(), services.clock, services.ids, services.settings.confirm_within
+            command, services.uow(), services.clock, services.ids, services.booking_policy
         )
     if args.json:
         print_json({**render.booking(result.booking), "replayed": result.replayed})

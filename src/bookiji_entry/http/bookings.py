@@ -27,7 +27,7 @@ def post_confirm(services: Services, call: Call) -> Response:
     caller = principal(call, services)
     command = inputs.confirm_command(call.json(), caller, call.headers.get("idempotency-key"))
     result = confirm_booking(
-        command, services.uow(), services.clock, services.ids, services.settings.confirm_within
+        command, services.uow(), services.clock, services.ids, services.booking_policy
     )
     booking = result.booking
     headers = {"Location": f"/api/bookings/{booking.id}"}
