@@ -3,7 +3,6 @@
 # No `from __future__ import annotations`: punq resolves Services from its real annotations.
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 import attrs
 import punq
@@ -60,18 +59,12 @@ def database_for(settings: Settings) -> Database:
         from bookiji_adapters.memory import InMemoryStorage
 
         memory = InMemoryStorage()
-        return Database(_as_factory(memory.unit_of_work))
+        return Database(memory.unit_of_work)
     from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 
     _make_sqlite_folder(settings.database_url)
     sql = SqlAlchemyStorage(settings.database_url)
-    return Database(_as_factory(sql.unit_of_work), sql.upgrade, sql.dispose)
-
-
-def _as_factory(make: Callable[[], object]) -> UnitOfWorkFactory:
-    # The adapters' units of work satisfy the port at run time and in the contract suite;
-    # mypy's protocol check is stricter about their repository attribute types.
-    return cast(UnitOfWorkFactory, make)
+    return Database(sql.unit_of_work, sql.upgrade, sql.dispose)
 
 
 def _make_sqlite_folder(url: str) -> None:

@@ -13,7 +13,7 @@ from functools import partial
 
 import pytest
 
-from bookiji_adapters.memory import storage as memory_storage
+from bookiji_adapters.memory import outbox as memory_outbox
 from bookiji_adapters.simcity.fuzz import fuzz
 from bookiji_adapters.simcity.plan import Plan
 from bookiji_core.booking import Booking
@@ -65,8 +65,8 @@ def test_known_finding_is_fixed(simcity_run: RunScenario, finding: object) -> No
 @pytest.fixture
 def dedupe_disabled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The webhook inbox forgets every event: a redelivery is applied again."""
-    monkeypatch.setattr(memory_storage._WebhookInbox, "get", lambda self, event_id: None)
-    monkeypatch.setattr(memory_storage._WebhookInbox, "add", lambda self, event: True)
+    monkeypatch.setattr(memory_outbox.InMemoryWebhookInbox, "get", lambda self, event_id: None)
+    monkeypatch.setattr(memory_outbox.InMemoryWebhookInbox, "add", lambda self, event: True)
     yield
 
 
