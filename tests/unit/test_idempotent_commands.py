@@ -1,4 +1,4 @@
-"""run_once, the core piece around every retried command, and the confirm fingerprint rule."""
+"""run_once, the core piece around a retried command, and the confirm fingerprint rule."""
 
 from __future__ import annotations
 
@@ -15,11 +15,9 @@ from bookiji_core.errors import (
     SlotTaken,
 )
 from bookiji_core.idempotency import KeyState, fingerprint
-from bookiji_core.policy import BookingPolicy
-from bookiji_core.usecases import ConfirmBooking, confirm_booking
+from bookiji_core.usecases import ConfirmBooking
 from bookiji_core.usecases.idempotent import Claim, run_once
-from tests.unit.conftest import CUSTOMER, NOW, World, make_vendor
-from tests.unit.test_confirm_booking import quote_for
+from tests.unit.conftest import NOW
 
 
 @attrs.frozen
@@ -160,20 +158,3 @@ def test_a_confirm_fingerprint_is_computed_in_core_from_the_fields_that_shape_th
     assert attrs.evolve(cmd, idempotency_key="k2").fingerprint == cmd.fingerprint
     for change in ({"quote_id": "q_2"}, {"provider_id": "v2"}, {"payment_method": "pm_x"}):
         assert attrs.evolve(cmd, **change).fingerprint != cmd.fingerprint
-
-
-def test_the_booking_policy_carries_t_and_refuses_a_window_that_is_not_positive() -> None:
-    assert BookingPolicy().confirm_within == timedelta(minutes=15)
-    with pytest.raises(ValueError, match="confirm_within"):
-        BookingPolicy(confirm_within=timedelta(0))
-
-
-def test_confirm_gives_the_vendor_the_policys_window_to_confirm(world: World) -> None:
-    world.add_vendors(make_vendor(1))
-    quote = quote_for(world)
-    cmd = ConfirmBooking(Principal(Role.CUSTOMER, CUSTOMER), quote.id, "v1", "pm_card_visa", "k")
-    policy = BookingPolicy(confirm_within=timedelta(minutes=2))
-
-    booking = confirm_booking(cmd, world.uow(), world.clock, world.ids, policy).booking
-
-    assert booking.hold_expires_at == NOW + timedelta(minutes=2)

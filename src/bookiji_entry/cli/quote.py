@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases import QuoteResult, request_quote
 from bookiji_entry import inputs, render
 from bookiji_entry.cli._common import Context, add_json, add_token, login, print_json
@@ -19,8 +20,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--service", required=True, help="service type, e.g. haircut")
     parser.add_argument("--lat", type=float, required=True, help="latitude, e.g. 49.2827")
     parser.add_argument("--lon", type=float, required=True, help="longitude, e.g. -123.1207")
+    # Left out, the radius and duration are the deployment's quote policy defaults.
+    defaults = QuotePolicy()
     parser.add_argument(
-        "--radius", type=float, default=inputs.DEFAULT_RADIUS_KM, help="radius in km (10)"
+        "--radius", type=float, help=f"radius in km ({defaults.default_radius_km:g})"
     )
     parser.add_argument(
         "--at", required=True, help="ISO 8601 start with an offset, e.g. 2026-12-01T18:00:00Z"
@@ -28,8 +31,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--duration",
         type=int,
-        default=inputs.DEFAULT_DURATION_MINUTES,
-        help="duration in minutes (60)",
+        help=f"duration in minutes ({defaults.default_duration_minutes})",
     )
     add_token(parser)
     add_json(parser)
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         "duration_minutes": args.duration,
     }
     with context.services() as services:
-        request = inputs.quote_request(body, login(services, args.token))
+        request = inputs.quote_request(body, login(services, args.token), services.policy)
         result = request_quote(
             request, services.uow(), services.clock, services.ids, services.policy, services.maps
         )

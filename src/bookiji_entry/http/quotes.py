@@ -16,7 +16,7 @@ from bookiji_entry.http._io import Call, endpoint, principal
 
 def post_quote(services: Services, call: Call) -> Response:
     caller = principal(call, services)  # 401 before anything is read from the body
-    request = inputs.quote_request(call.json(), caller)
+    request = inputs.quote_request(call.json(), caller, services.policy)
     result = request_quote(
         request, services.uow(), services.clock, services.ids, services.policy, services.maps
     )
