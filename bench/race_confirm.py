@@ -42,7 +42,6 @@ from bookiji_core import (
     VendorId,
 )
 from bookiji_core.errors import DomainError
-from bookiji_core.idempotency import fingerprint
 from bookiji_core.usecases import ConfirmBooking, confirm_booking, request_quote
 
 PLACE = Location(49.2827, -123.1207)
@@ -97,18 +96,12 @@ def confirm_once(
     storage = SqlAlchemyStorage(url)
     with storage.unit_of_work() as uow:  # the pooled connection is open before the start
         uow.quotes.get(QuoteId(inputs["quote_id"]))
-    body = {
-        "quote_id": inputs["quote_id"],
-        "provider_id": inputs["vendor_id"],
-        "payment_method": "pm_card_visa",
-    }
     command = ConfirmBooking(
         Principal(Role.CUSTOMER, inputs["customer_id"]),
         inputs["quote_id"],
         inputs["vendor_id"],
         "pm_card_visa",
         key,
-        fingerprint(body),
     )
     start_line.wait(timeout=120)
     started = time.time()

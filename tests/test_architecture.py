@@ -93,9 +93,6 @@ def test_importing_the_app_starts_nothing() -> None:
 
 
 PACKAGES = ("bookiji_core", "bookiji_adapters", "bookiji_simcity", "bookiji_entry")
-# KNOWN, and the only one: memory/privacy.py imports memory/storage.py under TYPE_CHECKING
-# while storage imports privacy. Another change removes it; then empty this set.
-KNOWN_CIRCLES = {frozenset({"bookiji_adapters.memory.privacy", "bookiji_adapters.memory.storage"})}
 
 
 def _circles(imports: dict[str, set[str]]) -> list[set[str]]:
@@ -139,7 +136,7 @@ def _module_imports() -> dict[str, set[str]]:
 
 
 def test_no_two_modules_import_each_other_even_for_type_checking_only() -> None:
-    circles = [c for c in _circles(_module_imports()) if frozenset(c) not in KNOWN_CIRCLES]
+    circles = list(_circles(_module_imports()))
 
     assert circles == []
 

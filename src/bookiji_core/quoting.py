@@ -35,6 +35,9 @@ class QuotePolicy:
     max_duration_minutes: int = 12 * 60
     # How far ahead a customer may book; also keeps date arithmetic inside the calendar.
     max_days_ahead: int = 365
+    # What a request that names no radius or duration asks for.
+    default_radius_km: float = 10.0
+    default_duration_minutes: int = 60
 
     @property
     def commitment_fee(self) -> Money:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import attrs
 import punq
@@ -19,6 +19,7 @@ from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialId
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
+from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases.principals import TokenPolicy
@@ -61,6 +62,7 @@ class Services:
     clock: Clock
     ids: Ids
     policy: QuotePolicy
+    booking_policy: BookingPolicy
     database: Database
     telemetry: Telemetry
     gateway: PaymentGateway
@@ -84,18 +86,12 @@ def database_for(settings: Settings) -> Database:
         from bookiji_adapters.memory import InMemoryStorage
 
         memory = InMemoryStorage()
-        return Database(_as_factory(memory.unit_of_work))
+        return Database(memory.unit_of_work)
     from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 
     _make_sqlite_folder(settings.database_url)
     sql = SqlAlchemyStorage(settings.database_url)
-    return Database(_as_factory(sql.unit_of_work), sql.upgrade, sql.dispose)
-
-
-def _as_factory(make: Callable[[], object]) -> UnitOfWorkFactory:
-    # The adapters' units of work satisfy the port at run time and in the contract suite;
-    # mypy's protocol check is stricter about their repository attribute types.
-    return cast(UnitOfWorkFactory, make)
+    return Database(sql.unit_of_work, sql.upgrade, sql.dispose)
 
 
 def _make_sqlite_folder(url: str) -> None:
@@ -119,6 +115,11 @@ def _maps(settings: Settings, telemetry: Telemetry, database: Database) -> Fallb
 
 def _webhook_secret(settings: Settings) -> WebhookSecret:
     return WebhookSecret(webhook_secret(settings))
+
+
+def booking_policy_for(settings: Settings) -> BookingPolicy:
+    """The core's booking rules, with the deployment's T."""
+    return BookingPolicy(confirm_within=settings.confirm_within)
 
 
 def token_policy_for(settings: Settings) -> TokenPolicy:
@@ -152,6 +153,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         MapProvider: _map_provider,
         WebhookSecret: _webhook_secret,
         TokenPolicy: token_policy_for,
+        BookingPolicy: booking_policy_for,
         SimCityDaemon: simcity_daemon,
     }
     for key, factory in factories.items():
@@ -160,10 +162,16 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         else:
             container.register(key, factory=_provider(container, factory), scope=_ONCE)
     # What each route module's handlers use; punq fills every field by its type.
-    handler_deps = (QuoteDeps, PrivacyDeps, WebhookDeps, CatalogueDeps, PrincipalDeps)
+    handler_deps = (
+        QuoteDeps,
+        BookingDeps,
+        PrivacyDeps,
+        WebhookDeps,
+        CatalogueDeps,
+        PrincipalDeps,
+    )
     for handlers in handler_deps:
         container.register(handlers)
-    container.register(BookingDeps, confirm_within=settings.confirm_within)
     return container
 
 
@@ -219,6 +227,7 @@ def _wired(services: Services) -> punq.Container:
         Clock: services.clock,
         Ids: services.ids,
         QuotePolicy: services.policy,
+        BookingPolicy: services.booking_policy,
         Database: services.database,
         Telemetry: services.telemetry,
         PaymentGateway: services.gateway,

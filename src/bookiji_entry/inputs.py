@@ -13,23 +13,24 @@ from typing import Any
 
 from bookiji_core.access import Principal, Role
 from bookiji_core.errors import InvalidInput
-from bookiji_core.idempotency import fingerprint, validate_key
-from bookiji_core.quoting import QuoteRequest
+from bookiji_core.idempotency import validate_key
+from bookiji_core.quoting import QuotePolicy, QuoteRequest
 from bookiji_core.usecases import ConfirmBooking
 from bookiji_core.values import CustomerId, Interval, Location, require_aware
 
-DEFAULT_RADIUS_KM = 10.0
-DEFAULT_DURATION_MINUTES = 60
 _MISSING: Any = object()
 
 
-def quote_request(body: Mapping[str, Any], principal: Principal) -> QuoteRequest:
+def quote_request(
+    body: Mapping[str, Any], principal: Principal, policy: QuotePolicy
+) -> QuoteRequest:
     """`{service_type, location {latitude, longitude, radius_km}, date_time, duration_minutes}`
-    from a customer: a quote is priced for the caller's own intent (403 for other roles)."""
+    from a customer: a quote is priced for the caller's own intent (403 for other roles).
+    A missing radius or duration is the policy's default."""
     principal.require(Role.CUSTOMER)
     location = _object(body, "location")
     start = _datetime(body, "date_time")
-    minutes = _integer(body, "duration_minutes", DEFAULT_DURATION_MINUTES)
+    minutes = _integer(body, "duration_minutes", policy.default_duration_minutes)
     return QuoteRequest(
         customer_id=CustomerId(principal.subject_id),
         service_type=_string(body, "service_type"),
@@ -37,7 +38,7 @@ def quote_request(body: Mapping[str, Any], principal: Principal) -> QuoteRequest
             _number(location, "latitude", prefix="location."),
             _number(location, "longitude", prefix="location."),
         ),
-        radius_km=_number(location, "radius_km", DEFAULT_RADIUS_KM, prefix="location."),
+        radius_km=_number(location, "radius_km", policy.default_radius_km, prefix="location."),
         interval=Interval.starting(start, minutes),
     )
 
@@ -54,8 +55,6 @@ def confirm_command(
         provider_id=fields["provider_id"],
         payment_method=fields["payment_method"],
         idempotency_key=key,
-        # Only the fields that shape the outcome: key order, spacing and extras do not count.
-        fingerprint=fingerprint(fields),
     )
 
 

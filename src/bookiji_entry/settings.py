@@ -9,6 +9,12 @@ from datetime import timedelta
 
 import attrs
 
+from bookiji_core.policy import BookingPolicy
+from bookiji_core.quoting import QuotePolicy
+
+# The domain's defaults live in core policy objects; settings only override them.
+_BOOKING = BookingPolicy()
+_QUOTE = QuotePolicy()
 DEFAULT_DATABASE_URL = "sqlite:///var/bookiji.db"
 # prometheus-client's own variable: every process given it writes its metrics there, and a
 # scrape of any of them merges all (see docs/metrics.md, "Multi-process exposition").
@@ -33,8 +39,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8000
-    confirm_within: timedelta = timedelta(minutes=15)
-    currency: str = "CAD"
+    # T, the vendor's confirmation window: BOOKIJI_CONFIRM_WITHIN_MINUTES overrides the policy's.
+    confirm_within: timedelta = _BOOKING.confirm_within
+    currency: str = _QUOTE.currency
     stripe_api_key: str | None = attrs.field(default=None, repr=False)
     stripe_webhook_secret: str | None = attrs.field(default=None, repr=False)
     stripe_api_base: str | None = None
@@ -68,12 +75,12 @@ class Settings:
                 minutes=_integer(
                     "BOOKIJI_CONFIRM_WITHIN_MINUTES",
                     get("CONFIRM_WITHIN_MINUTES"),
-                    15,
+                    _BOOKING.confirm_within // timedelta(minutes=1),
                     low=1,
                     high=24 * 60,
                 )
             ),
-            currency=(get("CURRENCY") or "CAD").upper(),
+            currency=(get("CURRENCY") or _QUOTE.currency).upper(),
             stripe_api_key=get("STRIPE_API_KEY"),
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=get("STRIPE_API_BASE"),

@@ -26,7 +26,7 @@ from bookiji_adapters.stripe.webhooks import verified_event
 from bookiji_core.access import Principal, Role
 from bookiji_core.booking import Booking
 from bookiji_core.errors import DomainError
-from bookiji_core.idempotency import fingerprint
+from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import (
     Clock,
     Ids,
@@ -113,7 +113,7 @@ def vendor(vendor_id: str) -> Principal:
 
 class Actions:
     """The use cases, called as the edges call them (a principal per actor, the settings'
-    confirm window, the confirm fingerprint computed over the same fields as the HTTP body)."""
+    confirm window)."""
 
     def __init__(
         self,
@@ -138,16 +138,16 @@ class Actions:
     def confirm(
         self, customer_id: CustomerId, quote_id: str, provider_id: str, method: str, key: str
     ) -> ConfirmResult:
-        body = {"quote_id": quote_id, "provider_id": provider_id, "payment_method": method}
         command = ConfirmBooking(
             principal=customer(customer_id),
             quote_id=quote_id,
             provider_id=provider_id,
             payment_method=method,
             idempotency_key=key,
-            fingerprint=fingerprint(body),
         )
-        return confirm_booking(command, self.uow(), self.clock, self.ids, self.confirm_within)
+        return confirm_booking(
+            command, self.uow(), self.clock, self.ids, BookingPolicy(self.confirm_within)
+        )
 
     def cancel(self, customer_id: CustomerId, booking_id: BookingId, reason: str) -> Booking:
         return cancel_booking(

@@ -51,7 +51,7 @@ from bookiji_core.errors import (
     IdempotencyInProgress,
     SlotTaken,
 )
-from bookiji_core.idempotency import IdempotencyRecord, KeyState, fingerprint
+from bookiji_core.idempotency import IdempotencyRecord, KeyState
 from bookiji_core.ledger import LedgerEntry, LedgerKind
 from bookiji_core.payments import PaymentCommand
 from bookiji_core.ports import UnitOfWork
@@ -857,8 +857,7 @@ def quote_for(storage: Storage, clock: ManualClock, ids: SequentialIds, who: str
 
 
 def confirm_command(quote: Quote, who: Principal, key: str, provider: str) -> ConfirmBooking:
-    body = {"quote_id": quote.id, "provider_id": provider, "payment_method": "pm_card_visa"}
-    return ConfirmBooking(who, quote.id, provider, "pm_card_visa", key, fingerprint(body))
+    return ConfirmBooking(who, quote.id, provider, "pm_card_visa", key)
 
 
 def test_quote_then_confirm_books_once_and_queues_the_hold(storage: Storage) -> None:

@@ -71,7 +71,7 @@ def book(services: Services, hour: int, key: str) -> str:
         request, services.uow(), services.clock, services.ids, services.policy, services.maps
     ).quote
     command = ConfirmBooking(
-        customer, quote.id, quote.candidates[0].vendor_id, "pm_card_mastercard", key, key
+        customer, quote.id, quote.candidates[0].vendor_id, "pm_card_mastercard", key
     )
     booking_id = confirm_booking(command, services.uow(), services.clock, services.ids).booking.id
     gateway = SimCityPaymentGateway(clock=services.clock, rng=random.Random(3))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bookiji_adapters.memory import storage as memory_storage
+from bookiji_adapters.memory import outbox as memory_outbox
 from bookiji_entry.cli import main
 from bookiji_simcity.scenarios import SCENARIOS
 
@@ -69,8 +69,8 @@ def test_another_process_with_another_hash_seed_prints_the_same_hash(
 
 @pytest.fixture
 def dedupe_disabled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(memory_storage._WebhookInbox, "get", lambda self, event_id: None)
-    monkeypatch.setattr(memory_storage._WebhookInbox, "add", lambda self, event: True)
+    monkeypatch.setattr(memory_outbox.InMemoryWebhookInbox, "get", lambda self, event_id: None)
+    monkeypatch.setattr(memory_outbox.InMemoryWebhookInbox, "add", lambda self, event: True)
     yield
 
 

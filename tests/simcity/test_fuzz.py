@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import pytest
 
-from bookiji_adapters.memory import storage as memory_storage
+from bookiji_adapters.memory import outbox as memory_outbox
 from bookiji_core.booking import Booking
 from bookiji_core.payment_decisions import ProviderCall
 from bookiji_core.payments import OutboxMessage
@@ -70,8 +70,8 @@ def test_known_finding_is_fixed(simcity_run: RunScenario, finding: object) -> No
 @pytest.fixture
 def dedupe_disabled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The webhook inbox forgets every event: a redelivery is applied again."""
-    monkeypatch.setattr(memory_storage._WebhookInbox, "get", lambda self, event_id: None)
-    monkeypatch.setattr(memory_storage._WebhookInbox, "add", lambda self, event: True)
+    monkeypatch.setattr(memory_outbox.InMemoryWebhookInbox, "get", lambda self, event_id: None)
+    monkeypatch.setattr(memory_outbox.InMemoryWebhookInbox, "add", lambda self, event: True)
     yield
 
 

@@ -14,7 +14,6 @@ from bookiji_adapters.maps import GridMapProvider
 from bookiji_adapters.memory import InMemoryStorage, ManualClock, SequentialIds
 from bookiji_core import Interval, Principal, QuotePolicy, QuoteRequest, Role
 from bookiji_core.errors import DomainError
-from bookiji_core.idempotency import fingerprint
 from bookiji_core.ports import UnitOfWork
 from bookiji_core.usecases import ConfirmBooking, confirm_booking, request_quote
 from tests.unit.conftest import HERE, NOW, make_vendor
@@ -74,14 +73,12 @@ def test_any_mix_of_duplicate_retried_and_concurrent_confirms_is_safe(
     def run(step: tuple[str, int, str, str, str]) -> tuple[tuple[str, str], str]:
         customer, slot, vendor, key, method = step
         quote_id = quotes[(customer, slot)]
-        body = {"quote_id": quote_id, "provider_id": vendor, "payment_method": method}
         cmd = ConfirmBooking(
             Principal(Role.CUSTOMER, customer),
-            quotes[(customer, slot)],
+            quote_id,
             vendor,
             method,
             key,
-            fingerprint(body),
         )
         try:
             return (customer, key), confirm_booking(cmd, uow_factory(), clock, ids).booking.id

@@ -46,7 +46,6 @@ from bookiji_core import (
     QuoteRequest,
     Role,
 )
-from bookiji_core.idempotency import fingerprint
 from bookiji_core.ledger import reconcile_booking
 from bookiji_core.usecases import ConfirmBooking, confirm_booking, drain_dlq, request_quote
 from bookiji_core.values import BookingId, CustomerId
@@ -122,14 +121,12 @@ class PaymentMachine(RuleBasedStateMachine):
             GridMapProvider(),
         ).quote
         provider = quote.candidates[0].vendor_id
-        body = {"quote_id": quote.id, "provider_id": provider, "payment_method": "pm_card_visa"}
         cmd = ConfirmBooking(
             Principal(Role.CUSTOMER, customer),
             quote.id,
             provider,
             "pm_card_visa",
             f"confirm-{self.n}",
-            fingerprint(body),
         )
         booking = confirm_booking(cmd, world.storage.unit_of_work(), world.clock, world.ids)
         self.confirms[booking.booking.id] = cmd

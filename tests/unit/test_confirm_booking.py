@@ -13,7 +13,7 @@ from bookiji_core.errors import (
     SlotTaken,
     TimeInPast,
 )
-from bookiji_core.idempotency import IdempotencyRecord, fingerprint
+from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.usecases import (
     ConfirmBooking,
     cancel_booking,
@@ -42,8 +42,7 @@ def quote_for(world: World, customer: str = CUSTOMER, minutes_ahead: int = 120) 
 def command(
     quote: Quote, provider: str = "v1", key: str = "k1", who: Principal = ALICE
 ) -> ConfirmBooking:
-    body = {"quote_id": quote.id, "provider_id": provider, "payment_method": "pm_card_visa"}
-    return ConfirmBooking(who, quote.id, provider, "pm_card_visa", key, fingerprint(body))
+    return ConfirmBooking(who, quote.id, provider, "pm_card_visa", key)
 
 
 @pytest.fixture

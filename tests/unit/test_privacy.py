@@ -97,7 +97,7 @@ class PrivacyWorld:
         )
         quote = result.quote
         command = ConfirmBooking(
-            alice(), quote.id, quote.candidates[0].vendor_id, "pm_card_visa", key, f"fp-{key}"
+            alice(), quote.id, quote.candidates[0].vendor_id, "pm_card_visa", key
         )
         return confirm_booking(command, self.uow(), self.clock, self.ids).booking.id
 

@@ -136,17 +136,13 @@ def test_a_time_in_the_past_or_a_silly_radius_is_refused(world: World) -> None:
 
 def test_a_live_quote_is_not_reused_once_one_of_its_candidates_was_booked(world: World) -> None:
     from bookiji_core import Principal, Role
-    from bookiji_core.idempotency import fingerprint
     from bookiji_core.usecases import ConfirmBooking, confirm_booking
 
     world.add_vendors(make_vendor(1), make_vendor(2))
     first = request_quote(
         ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps
     ).quote
-    body = {"quote_id": first.id, "provider_id": "v1"}
-    cmd = ConfirmBooking(
-        Principal(Role.CUSTOMER, CUSTOMER), first.id, "v1", "pm_card_visa", "k", fingerprint(body)
-    )
+    cmd = ConfirmBooking(Principal(Role.CUSTOMER, CUSTOMER), first.id, "v1", "pm_card_visa", "k")
     confirm_booking(cmd, world.uow(), world.clock, world.ids)
     again = request_quote(ask(world), world.uow(), world.clock, world.ids, world.policy, world.maps)
     assert not again.reused

@@ -4,29 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
 
+from bookiji_adapters.memory.state import Repo
 from bookiji_core.catalogue import Commitment, VendorCatalogue
 from bookiji_core.values import VendorId
 
-if TYPE_CHECKING:
-    from bookiji_adapters.memory.storage import _State
 
-
-class _Working(Protocol):
-    @property
-    def working(self) -> _State: ...
-
-
-class InMemoryCatalogues:
+class InMemoryCatalogues(Repo):
     """Catalogues are frozen values in `state.catalogues`: replacing one is the whole write."""
-
-    def __init__(self, uow: _Working) -> None:
-        self._uow = uow
-
-    @property
-    def _s(self) -> _State:
-        return self._uow.working
 
     def get(self, vendor_id: VendorId) -> VendorCatalogue | None:
         return self._s.catalogues.get(vendor_id)

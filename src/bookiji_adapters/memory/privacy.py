@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
-
 import attrs
 
+from bookiji_adapters.memory.state import Repo
 from bookiji_core.access import Principal
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.privacy import Tombstone, TombstoneState
 from bookiji_core.quoting import Quote
 from bookiji_core.values import CustomerId, Interval, VendorId
 
-if TYPE_CHECKING:
-    from bookiji_adapters.memory.storage import _State
 
-
-class _Working(Protocol):
-    @property
-    def working(self) -> _State: ...
-
-
-class InMemoryPrivacy:
+class InMemoryPrivacy(Repo):
     """Tombstones live in `state.tombstones`; the rest reads and rewrites the other
     collections, always replacing values (never mutating them) so a rollback drops it all."""
-
-    def __init__(self, uow: _Working) -> None:
-        self._uow = uow
-
-    @property
-    def _s(self) -> _State:
-        return self._uow.working
 
     def add_tombstone(self, tombstone: Tombstone) -> None:
         self._s.tombstones[tombstone.subject_id] = attrs.evolve(tombstone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
 from bookiji_core.usecases import confirm_booking
 from bookiji_entry import inputs, render
@@ -36,7 +37,11 @@ def register(commands: Any) -> None:
 
 
 def run(
-    args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock, ids: Ids, settings: Settings
+    args: argparse.Namespace,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    ids: Ids,
+    booking_policy: BookingPolicy,
 ) -> int:
     body = {
         "quote_id": args.quote,
@@ -44,7 +49,7 @@ def run(
         "payment_method": args.payment_method,
     }
     command = inputs.confirm_command(body, login(uow, clock, args.token), args.idempotency_key)
-    result = confirm_booking(command, uow(), clock, ids, settings.confirm_within)
+    result = confirm_booking(command, uow(), clock, ids, booking_policy)
     if args.json:
         print_json({**render.booking(result.booking), "replayed": result.replayed})
     else:

@@ -21,8 +21,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--service", required=True, help="service type, e.g. haircut")
     parser.add_argument("--lat", type=float, required=True, help="latitude, e.g. 49.2827")
     parser.add_argument("--lon", type=float, required=True, help="longitude, e.g. -123.1207")
+    # Left out, the radius and duration are the deployment's quote policy defaults.
+    defaults = QuotePolicy()
     parser.add_argument(
-        "--radius", type=float, default=inputs.DEFAULT_RADIUS_KM, help="radius in km (10)"
+        "--radius", type=float, help=f"radius in km ({defaults.default_radius_km:g})"
     )
     parser.add_argument(
         "--at", required=True, help="ISO 8601 start with an offset, e.g. 2026-12-01T18:00:00Z"
@@ -30,8 +32,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--duration",
         type=int,
-        default=inputs.DEFAULT_DURATION_MINUTES,
-        help="duration in minutes (60)",
+        help=f"duration in minutes ({defaults.default_duration_minutes})",
     )
     add_token(parser)
     add_json(parser)
@@ -52,7 +53,7 @@ def run(
         "date_time": args.at,
         "duration_minutes": args.duration,
     }
-    request = inputs.quote_request(body, login(uow, clock, args.token))
+    request = inputs.quote_request(body, login(uow, clock, args.token), policy)
     result = request_quote(request, uow(), clock, ids, policy, maps)
     if args.json:
         print_json(render.quote(result))

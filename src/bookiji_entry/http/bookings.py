@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -11,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bookiji_core.errors import InvalidInput
+from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
 from bookiji_core.usecases import (
     cancel_booking,
@@ -32,13 +32,13 @@ class BookingDeps:
     uow: UnitOfWorkFactory
     clock: Clock
     ids: Ids
-    confirm_within: timedelta  # T, given by the composition root from the settings
+    booking_policy: BookingPolicy  # T
 
 
 def post_confirm(deps: BookingDeps, call: Call) -> Response:
     caller = principal(call, deps.uow, deps.clock)
     command = inputs.confirm_command(call.json(), caller, call.headers.get("idempotency-key"))
-    result = confirm_booking(command, deps.uow(), deps.clock, deps.ids, deps.confirm_within)
+    result = confirm_booking(command, deps.uow(), deps.clock, deps.ids, deps.booking_policy)
     booking = result.booking
     headers = {"Location": f"/api/bookings/{booking.id}"}
     if result.replayed:

@@ -29,7 +29,7 @@ class QuoteDeps:
 
 def post_quote(deps: QuoteDeps, call: Call) -> Response:
     caller = principal(call, deps.uow, deps.clock)  # 401 before anything is read from the body
-    request = inputs.quote_request(call.json(), caller)
+    request = inputs.quote_request(call.json(), caller, deps.policy)
     result = request_quote(request, deps.uow(), deps.clock, deps.ids, deps.policy, deps.maps)
     return JSONResponse(render.quote(result), status_code=200 if result.reused else 201)
 

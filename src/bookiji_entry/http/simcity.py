@@ -11,7 +11,6 @@ import secrets
 from functools import partial
 from typing import Any
 
-import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 

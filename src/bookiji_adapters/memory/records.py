@@ -1,0 +1,42 @@
+"""In-memory small records: operator controls, idempotency keys, and access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bookiji_adapters.memory.state import Repo
+from bookiji_core.access import AccessLogEntry
+from bookiji_core.errors import IdempotencyInProgress
+from bookiji_core.idempotency import IdempotencyRecord
+
+
+class InMemoryControls(Repo):
+    def get(self, name: str) -> str | None:
+        return self._s.controls.get(name)
+
+    def set(self, name: str, value: str, at: datetime) -> None:
+        self._s.controls[name] = value
+
+
+class InMemoryIdempotencyKeys(Repo):
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        return self._s.idempotency.get((scope, key))
+
+    def insert(self, record: IdempotencyRecord) -> None:
+        if (record.scope, record.key) in self._s.idempotency:
+            raise IdempotencyInProgress("a request with this Idempotency-Key is already running")
+        self._s.idempotency[(record.scope, record.key)] = record
+
+    def replace(self, record: IdempotencyRecord) -> None:
+        self._s.idempotency[(record.scope, record.key)] = record
+
+    def delete(self, scope: str, key: str) -> None:
+        self._s.idempotency.pop((scope, key), None)
+
+
+class InMemoryAccessLog(Repo):
+    def append(self, entry: AccessLogEntry) -> None:
+        self._s.access_log.append(entry)
+
+    def for_subject(self, subject_id: str) -> list[AccessLogEntry]:
+        return [e for e in self._s.access_log if e.subject_id == subject_id]
