@@ -140,3 +140,14 @@ def rebuild(code: str, message: str) -> DomainError:
     error = DomainError(message)
     error.code = code
     return error
+
+
+class DeliveryFailed(DomainError):
+    """A notifier could not deliver a notification; `retryable` says whether trying again
+    may help (a timeout, a 5xx) or not (an address the server refuses for good)."""
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -11,9 +11,10 @@ import punq
 from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
-from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
+from bookiji_core.ports import Clock, Ids, Notifier, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
 from bookiji_entry.maps import maps_for
+from bookiji_entry.notifications import notifier_for
 from bookiji_entry.payments import gateway_for
 from bookiji_entry.settings import Settings
 
@@ -43,6 +44,7 @@ class Services:
     telemetry: Telemetry
     gateway: PaymentGateway
     maps: FallbackMapProvider
+    notifier: Notifier
 
     @property
     def uow(self) -> UnitOfWorkFactory:
@@ -90,10 +92,11 @@ def bootstrap(
     telemetry: Telemetry | None = None,
     gateway: PaymentGateway | None = None,
     maps: FallbackMapProvider | None = None,
+    notifier: Notifier | None = None,
 ) -> Services:
     """Wire the profile's adapters; tests may pass their own clock, ids, database,
-    telemetry, gateway or maps. Every profile exports Prometheus metrics unless a telemetry
-    is given."""
+    telemetry, gateway, maps or notifier. Every profile exports Prometheus metrics unless a
+    telemetry is given."""
     database = database or database_for(settings)
     if telemetry is None:
         telemetry = PrometheusTelemetry(
@@ -111,6 +114,7 @@ def bootstrap(
     if maps is None:
         maps = maps_for(settings, telemetry, database.unit_of_work)
     container.register(FallbackMapProvider, instance=maps)
+    container.register(Notifier, instance=notifier or notifier_for(settings, clock))
     container.register(Services)
     services: Services = container.resolve(Services)
     return services

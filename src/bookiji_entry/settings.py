@@ -44,6 +44,14 @@ class Settings:
     # The map service's base URL (its API: bookiji_adapters/maps/http_provider.py); unset, the
     # offline grid answers alone. Not in repr: a vendor's URL may carry its API key.
     maps_url: str | None = attrs.field(default=None, repr=False)
+    # Email notifications (docs/notifications.md): unset host, the local, test and simcity
+    # profiles record emails in memory; production leaves them in the DLQ until it is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "Bookiji <no-reply@bookiji.invalid>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -78,6 +86,12 @@ class Settings:
             ),
             metrics_dir=environ.get(METRICS_DIR_VARIABLE, "").strip() or None,
             maps_url=get("MAPS_URL"),
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=_integer("BOOKIJI_SMTP_PORT", get("SMTP_PORT"), 25, low=1, high=65535),
+            smtp_from=get("SMTP_FROM") or "Bookiji <no-reply@bookiji.invalid>",
+            smtp_starttls=_boolean("BOOKIJI_SMTP_STARTTLS", get("SMTP_STARTTLS")),
+            smtp_username=get("SMTP_USERNAME"),
+            smtp_password=get("SMTP_PASSWORD"),
         )
         settings.check()
         return settings

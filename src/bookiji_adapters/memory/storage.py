@@ -10,6 +10,11 @@ from types import TracebackType
 
 import attrs
 
+from bookiji_adapters.memory.notifications import (
+    InMemoryContactChannels,
+    InMemoryNotifications,
+    NotificationTables,
+)
 from bookiji_adapters.memory.privacy import InMemoryPrivacy
 from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import ACTIVE_STATES, AuditEntry, Booking
@@ -40,6 +45,7 @@ class _State:
     webhook_inbox: dict[str, ReceivedEvent] = attrs.field(factory=dict)
     controls: dict[str, str] = attrs.field(factory=dict)
     tombstones: dict[str, Tombstone] = attrs.field(factory=dict)
+    notify: NotificationTables = attrs.field(factory=NotificationTables)
 
 
 def _copy_booking(booking: Booking) -> Booking:
@@ -343,6 +349,8 @@ class InMemoryUnitOfWork:
         self.webhook_inbox = _WebhookInbox(self)
         self.controls = _Controls(self)
         self.privacy = InMemoryPrivacy(self)
+        self.notifications = InMemoryNotifications(self)
+        self.contact_channels = InMemoryContactChannels(self)
 
     def read_only(self) -> InMemoryUnitOfWork:
         self._reading = True

@@ -11,6 +11,10 @@ from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchem
 from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
+from bookiji_adapters.sqlalchemy.notifications import (
+    SqlAlchemyContactChannels,
+    SqlAlchemyNotifications,
+)
 from bookiji_adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from bookiji_adapters.sqlalchemy.payments import (
     SqlAlchemyControls,
@@ -23,10 +27,12 @@ from bookiji_core.ports import (
     AccessLog,
     AuditTrail,
     Bookings,
+    ContactChannels,
     Controls,
     Customers,
     IdempotencyKeys,
     Ledger,
+    Notifications,
     Outbox,
     Principals,
     Quotes,
@@ -59,6 +65,8 @@ class SqlAlchemyUnitOfWork:
         self.webhook_inbox: WebhookInbox = SqlAlchemyWebhookInbox(self)
         self.controls: Controls = SqlAlchemyControls(self)
         self.privacy: Privacy = SqlAlchemyPrivacy(self)
+        self.notifications: Notifications = SqlAlchemyNotifications(self)
+        self.contact_channels: ContactChannels = SqlAlchemyContactChannels(self)
 
     @property
     def connection(self) -> Connection:

@@ -19,6 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from bookiji_adapters.telemetry import multiprocess
 from bookiji_adapters.telemetry.database import DatabaseCollector
+from bookiji_core.notifications import Channel, DeliveryOutcome
 from bookiji_core.payments import PaymentAction
 from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.webhooks import WebhookOutcome
@@ -84,6 +85,12 @@ class PrometheusTelemetry:
             ["action", "outcome"],
             registry=r,
         )
+        self._notifications = Counter(
+            "bookiji_notification_deliveries",
+            "Delivery attempts of notifications, by channel and outcome.",
+            ["channel", "outcome"],
+            registry=r,
+        )
         self._access_writes = Counter(
             "bookiji_access_log_writes",
             "Access-log writes attempted (every attempt, including the ones that failed).",
@@ -134,6 +141,9 @@ class PrometheusTelemetry:
         for action in PaymentAction:
             for delivered in DELIVERY_OUTCOMES:
                 self._deliveries.labels(action.value, delivered)
+        for channel in Channel:
+            for outcome in DeliveryOutcome:
+                self._notifications.labels(channel.value, outcome.value)
         for provider in MAP_PROVIDERS:
             for result in ("ok", "error"):
                 self._map_requests.labels(provider, result)
@@ -152,6 +162,9 @@ class PrometheusTelemetry:
 
     def outbox_delivery(self, action: str, outcome: str) -> None:
         self._deliveries.labels(str(action), str(outcome)).inc()
+
+    def notification_delivery(self, channel: str, outcome: str) -> None:
+        self._notifications.labels(str(channel), str(outcome)).inc()
 
     def access_log_write(self, ok: bool) -> None:
         self._access_writes.inc()

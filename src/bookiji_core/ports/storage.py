@@ -13,6 +13,7 @@ from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.ports.notifications import ContactChannels, Notifications
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
@@ -225,6 +226,8 @@ class UnitOfWork(Protocol):
     webhook_inbox: WebhookInbox
     controls: Controls
     privacy: Privacy
+    notifications: Notifications
+    contact_channels: ContactChannels
 
     def __enter__(self) -> UnitOfWork: ...
 

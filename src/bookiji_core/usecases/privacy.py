@@ -32,6 +32,7 @@ from bookiji_core.privacy import (
 from bookiji_core.quoting import Quote
 from bookiji_core.usecases import privacy_records as records
 from bookiji_core.usecases.changes import log_access
+from bookiji_core.usecases.notification_privacy import erase_notifications, notification_records
 from bookiji_core.values import CustomerId, VendorId
 
 EXPORT_FORMAT = "bookiji.privacy.export/1"
@@ -128,6 +129,7 @@ def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> re
         records.idempotency(r) for r in uow.privacy.idempotency_of(subject_id)
     ]
     found["access_log"] = [records.access(e) for e in uow.access_log.for_subject(subject_id)]
+    found |= notification_records(uow, subject_id)
     return found
 
 
@@ -259,6 +261,7 @@ def _erase_profile(uow: UnitOfWork, tombstone: Tombstone) -> int:
     subject_id = tombstone.subject_id
     changed = uow.privacy.revoke_principals(subject_id)
     changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
+    changed += erase_notifications(uow, subject_id, ERASED)
     profile = _profile(uow, subject_id)
     erased = erase_customer(profile) if isinstance(profile, Customer) else erase_vendor(profile)
     if erased != profile:
