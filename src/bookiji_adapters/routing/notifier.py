@@ -23,6 +23,6 @@ class ChannelRoutingNotifier:
             )
         notifier.send(envelope)
 
-    @property
-    def channels(self) -> frozenset[Channel]:
-        return frozenset(self._routes)
+    def for_channel(self, channel: Channel) -> Notifier | None:
+        """The notifier behind a channel (SimCity subscribes its vendors to the recorder)."""
+        return self._routes.get(channel)
