@@ -165,3 +165,14 @@ class TokenExpired(Unauthenticated):
 
 class PrincipalNotFound(NotFound):
     code = "principal_not_found"
+
+
+class DeliveryFailed(DomainError):
+    """A notifier could not deliver a notification; `retryable` says whether trying again
+    may help (a timeout, a 5xx) or not (an address the server refuses for good)."""
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

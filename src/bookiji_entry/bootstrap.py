@@ -20,7 +20,15 @@ from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
 from bookiji_core.policy import BookingPolicy
-from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, Telemetry, UnitOfWorkFactory
+from bookiji_core.ports import (
+    Clock,
+    Ids,
+    MapProvider,
+    Notifier,
+    PaymentGateway,
+    Telemetry,
+    UnitOfWorkFactory,
+)
 from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry import http, workers
@@ -31,6 +39,7 @@ from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
 from bookiji_entry.http.webhooks import WebhookDeps
 from bookiji_entry.maps import maps_for
+from bookiji_entry.notifications import notifier_for
 from bookiji_entry.payments import WebhookSecret, gateway_for, webhook_secret
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 from bookiji_entry.workers import Loop
@@ -67,6 +76,7 @@ class Services:
     telemetry: Telemetry
     gateway: PaymentGateway
     maps: FallbackMapProvider
+    notifier: Notifier
 
     @property
     def uow(self) -> UnitOfWorkFactory:
@@ -155,6 +165,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         TokenPolicy: token_policy_for,
         BookingPolicy: booking_policy_for,
         SimCityDaemon: simcity_daemon,
+        Notifier: notifier_for,
     }
     for key, factory in factories.items():
         if key in given:
@@ -206,6 +217,7 @@ def bootstrap(
     telemetry: Telemetry | None = None,
     gateway: PaymentGateway | None = None,
     maps: FallbackMapProvider | None = None,
+    notifier: Notifier | None = None,
 ) -> Services:
     """Wire the profile's adapters; tests may pass their own clock, ids, database,
     telemetry, gateway or maps."""
@@ -216,6 +228,7 @@ def bootstrap(
         Telemetry: telemetry,
         PaymentGateway: gateway,
         FallbackMapProvider: maps,
+        Notifier: notifier,
     }
     given = {key: part for key, part in chosen.items() if part is not None}
     return _container(settings, given).resolve(Services)
@@ -232,6 +245,7 @@ def _wired(services: Services) -> punq.Container:
         Telemetry: services.telemetry,
         PaymentGateway: services.gateway,
         FallbackMapProvider: services.maps,
+        Notifier: services.notifier,
     }
     return _container(services.settings, parts)
 

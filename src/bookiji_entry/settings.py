@@ -55,6 +55,14 @@ class Settings:
     token_ttl: timedelta = timedelta(days=90)
     # bkctl's bearer token when a command is given no --token (kept out of `ps`).
     token: str | None = attrs.field(default=None, repr=False)
+    # Email notifications (docs/notifications.md): unset host, the local, test and simcity
+    # profiles record emails in memory; production leaves them in the DLQ until it is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "Bookiji <no-reply@bookiji.invalid>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -93,6 +101,12 @@ class Settings:
                 days=_integer("BOOKIJI_TOKEN_TTL_DAYS", get("TOKEN_TTL_DAYS"), 90, low=1, high=3660)
             ),
             token=get("TOKEN"),
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=_integer("BOOKIJI_SMTP_PORT", get("SMTP_PORT"), 25, low=1, high=65535),
+            smtp_from=get("SMTP_FROM") or "Bookiji <no-reply@bookiji.invalid>",
+            smtp_starttls=_boolean("BOOKIJI_SMTP_STARTTLS", get("SMTP_STARTTLS")),
+            smtp_username=get("SMTP_USERNAME"),
+            smtp_password=get("SMTP_PASSWORD"),
         )
         settings.check()
         return settings

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import attrs
 
+from bookiji_adapters.memory.notifications import NotificationTables
 from bookiji_core.access import AccessLogEntry, Principal
 from bookiji_core.booking import AuditEntry, Booking
 from bookiji_core.catalogue import Customer, Vendor, VendorCatalogue
@@ -40,6 +41,7 @@ class MemoryState:
     token_grants: dict[str, TokenGrant] = attrs.field(factory=dict)
     admins: dict[str, Admin] = attrs.field(factory=dict)
     principal_actions: list[PrincipalAction] = attrs.field(factory=list)
+    notify: NotificationTables = attrs.field(factory=NotificationTables)
 
     def working_copy(self) -> MemoryState:
         # A shallow copy of each collection: values are immutable or copied on the way in and

@@ -8,6 +8,7 @@ from types import TracebackType
 from bookiji_adapters.memory.bookings import InMemoryAuditTrail, InMemoryBookings
 from bookiji_adapters.memory.catalogue import InMemoryCustomers, InMemoryQuotes, InMemoryVendors
 from bookiji_adapters.memory.catalogues import InMemoryCatalogues
+from bookiji_adapters.memory.notifications import InMemoryContactChannels, InMemoryNotifications
 from bookiji_adapters.memory.outbox import InMemoryLedger, InMemoryOutbox, InMemoryWebhookInbox
 from bookiji_adapters.memory.principals import InMemoryPrincipals
 from bookiji_adapters.memory.privacy import InMemoryPrivacy
@@ -17,6 +18,7 @@ from bookiji_adapters.memory.records import (
     InMemoryIdempotencyKeys,
 )
 from bookiji_adapters.memory.state import MemoryState
+from bookiji_core.ports.notifications import ContactChannels, Notifications
 from bookiji_core.ports.storage import (
     AccessLog,
     AuditTrail,
@@ -68,6 +70,8 @@ class InMemoryUnitOfWork:
         self.webhook_inbox: WebhookInbox = InMemoryWebhookInbox(self)
         self.controls: Controls = InMemoryControls(self)
         self.privacy: Privacy = InMemoryPrivacy(self)
+        self.notifications: Notifications = InMemoryNotifications(self)
+        self.contact_channels: ContactChannels = InMemoryContactChannels(self)
 
     def read_only(self) -> InMemoryUnitOfWork:
         self._reading = True

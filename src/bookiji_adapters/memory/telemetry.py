@@ -25,6 +25,9 @@ class InMemoryTelemetry:
     def outbox_delivery(self, action: str, outcome: str) -> None:
         self._count("outbox", str(action), outcome)
 
+    def notification_delivery(self, channel: str, outcome: str) -> None:
+        self._count("notification", str(channel), str(outcome))
+
     def access_log_write(self, ok: bool) -> None:
         self._count("access_log", "ok" if ok else "error")
 

@@ -12,6 +12,10 @@ from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchem
 from bookiji_adapters.sqlalchemy.catalogues import SqlAlchemyCatalogues
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
+from bookiji_adapters.sqlalchemy.notifications import (
+    SqlAlchemyContactChannels,
+    SqlAlchemyNotifications,
+)
 from bookiji_adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from bookiji_adapters.sqlalchemy.payments import (
     SqlAlchemyControls,
@@ -26,10 +30,12 @@ from bookiji_core.ports import (
     AuditTrail,
     Bookings,
     Catalogues,
+    ContactChannels,
     Controls,
     Customers,
     IdempotencyKeys,
     Ledger,
+    Notifications,
     Outbox,
     Principals,
     Quotes,
@@ -63,6 +69,8 @@ class SqlAlchemyUnitOfWork:
         self.webhook_inbox: WebhookInbox = SqlAlchemyWebhookInbox(self)
         self.controls: Controls = SqlAlchemyControls(self)
         self.privacy: Privacy = SqlAlchemyPrivacy(self)
+        self.notifications: Notifications = SqlAlchemyNotifications(self)
+        self.contact_channels: ContactChannels = SqlAlchemyContactChannels(self)
 
     @property
     def connection(self) -> Connection:

@@ -13,15 +13,14 @@ from types import TracebackType
 from typing import Any
 
 from bookiji_core.access import AccessLogEntry
-from bookiji_core.ports import Telemetry, UnitOfWork, UnitOfWorkFactory
+from bookiji_core.ports import AccessLog, Telemetry, UnitOfWork, UnitOfWorkFactory
 
 
 def count_access_log_writes(make: UnitOfWorkFactory, telemetry: Telemetry) -> UnitOfWorkFactory:
     """A unit-of-work factory like `make` whose access-log writes are reported to telemetry."""
 
     def unit_of_work() -> UnitOfWork:
-        counting: Any = AccessLogCounting(make(), telemetry)
-        return counting  # a UnitOfWork: every other attribute is the wrapped one's
+        return AccessLogCounting(make(), telemetry)
 
     return unit_of_work
 
@@ -50,7 +49,24 @@ class AccessLogCounting:
         self.inner = inner
         self.telemetry = telemetry
         self.pending = 0
-        self.access_log = _CountedAccessLog(self)
+        # The wrapped unit of work's repositories, but the access log: named one by one so
+        # that the type checker holds this wrapper to the port.
+        self.vendors = inner.vendors
+        self.catalogues = inner.catalogues
+        self.customers = inner.customers
+        self.quotes = inner.quotes
+        self.bookings = inner.bookings
+        self.audit = inner.audit
+        self.outbox = inner.outbox
+        self.idempotency = inner.idempotency
+        self.access_log: AccessLog = _CountedAccessLog(self)
+        self.principals = inner.principals
+        self.ledger = inner.ledger
+        self.webhook_inbox = inner.webhook_inbox
+        self.controls = inner.controls
+        self.privacy = inner.privacy
+        self.notifications = inner.notifications
+        self.contact_channels = inner.contact_channels
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -1,4 +1,5 @@
-"""Gauges read from the database at scrape time: outbox states, DLQ depth, double charges.
+"""Gauges read from the database at scrape time: outbox states, DLQ depth, double charges,
+notification states.
 
 Whatever process is scraped, and however many there are, the figures are the stored ones, so
 this collector is registered on the registry that serves a scrape, never in per-process files.
@@ -13,6 +14,7 @@ import attrs
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bookiji_core.notifications import NotificationState
 from bookiji_core.payments import OutboxState
 from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.usecases.reconcile import DOUBLE_CHARGES
@@ -22,20 +24,24 @@ log = logging.getLogger(__name__)
 OUTBOX_MESSAGES = "bookiji_outbox_messages"
 DLQ_DEPTH = "bookiji_outbox_dlq_depth"
 DOUBLE_CHARGED = "bookiji_double_charged_bookings"
+NOTIFICATIONS = "bookiji_notification_messages"
 
 
 @attrs.frozen
 class Snapshot:
     outbox: dict[str, int]
     double_charged: int
+    notifications: dict[str, int] = attrs.field(factory=dict)
 
 
 def read_snapshot(unit_of_work: UnitOfWorkFactory) -> Snapshot:
     with unit_of_work() as uow:
         counts = uow.outbox.counts()
         stored = uow.controls.get(DOUBLE_CHARGES)
+        sent = uow.notifications.counts()
     outbox = {state.value: int(counts.get(state, 0)) for state in OutboxState}
-    return Snapshot(outbox, int(stored) if stored and stored.isdigit() else 0)
+    notifications = {state.value: int(sent.get(state, 0)) for state in NotificationState}
+    return Snapshot(outbox, int(stored) if stored and stored.isdigit() else 0, notifications)
 
 
 class DatabaseCollector(Collector):
@@ -71,9 +77,16 @@ def _families(snapshot: Snapshot | None) -> Iterator[GaugeMetricFamily]:
         DOUBLE_CHARGED,
         "Bookings double-charged now, per the latest reconciliation, read from the database.",
     )
+    notifications = GaugeMetricFamily(
+        NOTIFICATIONS,
+        "Notifications now in each state, read from the database at scrape time.",
+        labels=["state"],
+    )
     if snapshot is not None:
         for state, count in snapshot.outbox.items():
             messages.add_metric([state], count)
         depth.add_metric([], snapshot.outbox[OutboxState.DLQ.value])
         doubles.add_metric([], snapshot.double_charged)
-    yield from (messages, depth, doubles)
+        for state, count in snapshot.notifications.items():
+            notifications.add_metric([state], count)
+    yield from (messages, depth, doubles, notifications)

@@ -29,4 +29,5 @@ def enable(directory: str) -> None:
     # The library reads the variable each time it opens a process's file.
     os.environ[VARIABLE] = str(path)
     if not is_multiprocess():
-        values.ValueClass = values.MultiProcessValue()
+        # prometheus-client ships this factory without annotations.
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]

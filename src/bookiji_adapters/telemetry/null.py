@@ -12,6 +12,9 @@ class NullTelemetry:
     def outbox_delivery(self, action: str, outcome: str) -> None:
         pass
 
+    def notification_delivery(self, channel: str, outcome: str) -> None:
+        pass
+
     def access_log_write(self, ok: bool) -> None:
         pass
 

@@ -19,6 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from bookiji_adapters.telemetry import multiprocess
 from bookiji_adapters.telemetry.database import DatabaseCollector
+from bookiji_core.notifications import Channel, DeliveryOutcome
 from bookiji_core.payments import PaymentAction
 from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.webhooks import WebhookOutcome
@@ -57,7 +58,8 @@ class PrometheusTelemetry:
         else:
             # Registering the per-process metrics here too would export them twice.
             self._scrape = CollectorRegistry()
-            MultiProcessCollector(self._scrape, path=multiprocess_dir)
+            # prometheus-client ships the collector without annotations.
+            MultiProcessCollector(self._scrape, path=multiprocess_dir)  # type: ignore[no-untyped-call]
         if database is not None:
             self._scrape.register(database)
 
@@ -82,6 +84,12 @@ class PrometheusTelemetry:
             "bookiji_outbox_deliveries",
             "Delivery attempts by the outbox relay.",
             ["action", "outcome"],
+            registry=r,
+        )
+        self._notifications = Counter(
+            "bookiji_notification_deliveries",
+            "Delivery attempts of notifications, by channel and outcome.",
+            ["channel", "outcome"],
             registry=r,
         )
         self._access_writes = Counter(
@@ -134,6 +142,9 @@ class PrometheusTelemetry:
         for action in PaymentAction:
             for delivered in DELIVERY_OUTCOMES:
                 self._deliveries.labels(action.value, delivered)
+        for channel in Channel:
+            for sent in DeliveryOutcome:
+                self._notifications.labels(channel.value, sent.value)
         for provider in MAP_PROVIDERS:
             for result in ("ok", "error"):
                 self._map_requests.labels(provider, result)
@@ -152,6 +163,9 @@ class PrometheusTelemetry:
 
     def outbox_delivery(self, action: str, outcome: str) -> None:
         self._deliveries.labels(str(action), str(outcome)).inc()
+
+    def notification_delivery(self, channel: str, outcome: str) -> None:
+        self._notifications.labels(str(channel), str(outcome)).inc()
 
     def access_log_write(self, ok: bool) -> None:
         self._access_writes.inc()

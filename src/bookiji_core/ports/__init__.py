@@ -1,5 +1,6 @@
 """The ports: what the core needs from the world, as typing.Protocols named by role."""
 
+from bookiji_core.ports.notifications import ContactChannels, Notifications, Notifier
 from bookiji_core.ports.payments import PaymentGateway
 from bookiji_core.ports.services import Clock, Ids, MapProvider, Telemetry
 from bookiji_core.ports.storage import (
@@ -26,12 +27,15 @@ __all__ = [
     "Bookings",
     "Catalogues",
     "Clock",
+    "ContactChannels",
     "Controls",
     "Customers",
     "IdempotencyKeys",
     "Ids",
     "Ledger",
     "MapProvider",
+    "Notifications",
+    "Notifier",
     "Outbox",
     "PaymentGateway",
     "Principals",

@@ -13,6 +13,7 @@ from bookiji_core.catalogue import Commitment, Customer, Vendor, VendorCatalogue
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
+from bookiji_core.ports.notifications import ContactChannels, Notifications
 from bookiji_core.principals import Admin, PrincipalAction, TokenGrant
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
@@ -275,6 +276,8 @@ class UnitOfWork(Protocol):
     webhook_inbox: WebhookInbox
     controls: Controls
     privacy: Privacy
+    notifications: Notifications
+    contact_channels: ContactChannels
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -33,6 +33,7 @@ from bookiji_core.quoting import Quote
 from bookiji_core.usecases import privacy_records as records
 from bookiji_core.usecases.catalogue import catalogue_record
 from bookiji_core.usecases.changes import log_access
+from bookiji_core.usecases.notification_privacy import erase_notifications, notification_records
 from bookiji_core.values import CustomerId, VendorId
 
 EXPORT_FORMAT = "bookiji.privacy.export/1"
@@ -132,6 +133,7 @@ def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> re
     ]
     found["access_log"] = [records.access(e) for e in uow.access_log.for_subject(subject_id)]
     found["principal_actions"] = [records.action(a) for a in uow.principals.actions(subject_id)]
+    found |= notification_records(uow, subject_id)
     return found
 
 
@@ -263,6 +265,7 @@ def _erase_profile(uow: UnitOfWork, tombstone: Tombstone) -> int:
     subject_id = tombstone.subject_id
     changed = uow.privacy.revoke_principals(subject_id)
     changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
+    changed += erase_notifications(uow, subject_id, ERASED)
     profile = _profile(uow, subject_id)
     erased = erase_customer(profile) if isinstance(profile, Customer) else erase_vendor(profile)
     if erased != profile:

@@ -11,7 +11,6 @@ from bookiji_core.usecases import confirm_booking
 from bookiji_entry import inputs, render
 from bookiji_entry.cli._common import add_json, add_token, login, print_json
 from bookiji_entry.cli.bookings import print_booking
-from bookiji_entry.settings import Settings
 
 
 def register(commands: Any) -> None:

@@ -27,8 +27,9 @@ SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ID = sa.String(64)
 
 
-def _vendor(**kwargs: bool) -> sa.Column[str]:
-    return sa.Column("vendor_id", ID, sa.ForeignKey("vendors.id", ondelete="CASCADE"), **kwargs)
+def _vendor(*, primary_key: bool = False) -> sa.Column[str]:
+    vendor = sa.ForeignKey("vendors.id", ondelete="CASCADE")
+    return sa.Column("vendor_id", ID, vendor, primary_key=primary_key, nullable=False)
 
 
 def upgrade() -> None:
@@ -40,7 +41,7 @@ def upgrade() -> None:
     op.create_table(
         "vendor_hours",
         sa.Column("id", SERIAL, primary_key=True, autoincrement=True),
-        _vendor(nullable=False),
+        _vendor(),
         sa.Column("weekday", sa.Integer, nullable=True),
         sa.Column("on_date", sa.Date, nullable=True),
         sa.Column("opens_minute", sa.Integer, nullable=True),
