@@ -16,10 +16,10 @@ from bookiji_core import BookingId
 from bookiji_core.notifications import Channel, NotificationKind, NotificationState
 from bookiji_core.usecases.notify import enqueue_notifications
 from bookiji_entry.bootstrap import Services
+from bookiji_entry.bootstrap import loops as all_loops
 from bookiji_entry.cli import main
 from bookiji_entry.notifications import notifier_for
 from bookiji_entry.settings import Profile, Settings, SettingsError
-from bookiji_entry.workers import all_loops
 
 from .conftest import confirm, quote
 
