@@ -146,3 +146,18 @@ def test_the_circle_finder_sees_a_type_only_circle() -> None:
 
     assert _circles(imports) == [{"a", "b", "c"}]
     assert _circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_independence_contract_names_every_adapter_sub_package() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (independence,) = [c for c in contracts if c["type"] == "independence"]
+    packages = {
+        f"bookiji_adapters.{d.name}"
+        for d in (SRC / "bookiji_adapters").iterdir()
+        if (d / "__init__.py").exists()
+    }
+
+    assert set(independence["modules"]) == packages
