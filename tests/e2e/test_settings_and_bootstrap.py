@@ -215,7 +215,7 @@ def test_the_confirm_window_reaches_the_booking_routes_from_the_settings() -> No
 
     deps = inject(_booking_deps, bootstrap(settings))
 
-    assert deps.confirm_within == timedelta(minutes=2)
+    assert deps.booking_policy.confirm_within == timedelta(minutes=2)
 
 
 def test_what_a_test_gives_bootstrap_is_what_every_handler_and_loop_uses() -> None:
