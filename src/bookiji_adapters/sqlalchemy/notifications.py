@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, delete, func, insert, or_, select, update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
-from bookiji_adapters.sqlalchemy.tables import (
+from bookiji_adapters.sqlalchemy.notification_tables import (
     contact_channels,
     notification_deliveries,
     notifications,

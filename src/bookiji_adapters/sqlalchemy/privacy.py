@@ -12,10 +12,10 @@ from sqlalchemy import Column, Index, RowMapping, String, Table, Text, delete, s
 from sqlalchemy import update as sql_update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
+from bookiji_adapters.sqlalchemy.columns import UtcDateTime
 from bookiji_adapters.sqlalchemy.idempotency import _record
 from bookiji_adapters.sqlalchemy.quotes import _quote, _quote_row
 from bookiji_adapters.sqlalchemy.tables import (
-    UtcDateTime,
     booking_audit,
     idempotency_keys,
     metadata,

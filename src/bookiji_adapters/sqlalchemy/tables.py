@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -11,58 +9,21 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Double,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from bookiji_adapters.sqlalchemy.columns import Currency, Id, Serial, UtcDateTime
+from bookiji_adapters.sqlalchemy.columns import metadata as metadata
 
 # States in which a booking holds the vendor's time; the slot constraint and triggers use them.
 ACTIVE_BOOKING_STATES = ("hold_placed", "provider_confirmed", "receipt_issued")
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC out: TIMESTAMPTZ on PostgreSQL, UTC text on SQLite."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"refusing to store a naive datetime: {value!r}")
-        utc = value.astimezone(UTC)
-        # SQLite's text format has no offset; storing UTC keeps its string order chronological.
-        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# A 64-bit autoincrementing key; SQLite only autoincrements a column declared INTEGER.
-Serial = BigInteger().with_variant(Integer(), "sqlite")
-Id = String(64)
-Currency = String(3)
 
 vendors = Table(
     "vendors",
@@ -329,56 +290,5 @@ controls = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
-# Notifications (revision 0008): the outbox of what people are told, its delivery log, and
-# each person's address and opt-out per channel.
-notifications = Table(
-    "notifications",
-    metadata,
-    Column("id", Id, primary_key=True),
-    Column("kind", String(64), nullable=False),
-    Column("booking_id", Id, nullable=False),
-    Column("principal_id", Id, nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("address", Text, nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("next_attempt_at", UtcDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("max_attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=True),
-    Column("lease_owner", Text, nullable=True),
-    Column("lease_until", UtcDateTime, nullable=True),
-    Column("finished_at", UtcDateTime, nullable=True),
-    Index(None, "state", "next_attempt_at"),
-    Index(None, "state", "lease_until"),
-    Index(None, "booking_id"),
-    Index(None, "principal_id"),
-)
-
-notification_deliveries = Table(
-    "notification_deliveries",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=True),
-    Column("notification_id", Id, nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Index(None, "notification_id"),
-)
-
-contact_channels = Table(
-    "contact_channels",
-    metadata,
-    Column("principal_id", Id, primary_key=True),
-    Column("channel", String(16), primary_key=True),
-    Column("address", Text, nullable=False),
-    Column("opted_out", Boolean, nullable=False),
-    Column("secret", Text, nullable=True),
-    Column("updated_at", UtcDateTime, nullable=True),
-)
+# Imported here so that `metadata` always holds the whole schema (migrations compare to it).
+from bookiji_adapters.sqlalchemy import notification_tables as _notifications  # noqa: E402, F401
