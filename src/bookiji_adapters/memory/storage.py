@@ -19,6 +19,7 @@ from bookiji_adapters.memory.records import (
 )
 from bookiji_adapters.memory.state import MemoryState
 from bookiji_core.ports.notifications import ContactChannels, Notifications
+from bookiji_core.ports.principals import Principals
 from bookiji_core.ports.storage import (
     AccessLog,
     AuditTrail,
@@ -29,7 +30,6 @@ from bookiji_core.ports.storage import (
     IdempotencyKeys,
     Ledger,
     Outbox,
-    Principals,
     Privacy,
     Quotes,
     Vendors,

@@ -2,6 +2,7 @@
 
 from bookiji_core.ports.notifications import ContactChannels, Notifications, Notifier
 from bookiji_core.ports.payments import PaymentGateway
+from bookiji_core.ports.principals import Principals
 from bookiji_core.ports.services import Clock, Ids, MapProvider, Telemetry
 from bookiji_core.ports.storage import (
     AccessLog,
@@ -13,7 +14,6 @@ from bookiji_core.ports.storage import (
     IdempotencyKeys,
     Ledger,
     Outbox,
-    Principals,
     Quotes,
     UnitOfWork,
     UnitOfWorkFactory,

@@ -14,7 +14,7 @@ from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports.notifications import ContactChannels, Notifications
-from bookiji_core.principals import Admin, PrincipalAction, TokenGrant
+from bookiji_core.ports.principals import Principals
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
@@ -183,42 +183,6 @@ class AccessLog(Protocol):
     def append(self, entry: AccessLogEntry) -> None: ...
 
     def for_subject(self, subject_id: str) -> list[AccessLogEntry]: ...
-
-
-class Principals(Protocol):
-    def add(self, token_hash: str, principal: Principal) -> None:
-        """Add or replace a token that never expires (SimCity's synthetic people, tests)."""
-        ...
-
-    def by_token_hash(self, token_hash: str) -> Principal | None: ...
-
-    def issue(self, grant: TokenGrant) -> None:
-        """Add a token with its issue and expiry times."""
-        ...
-
-    def grant(self, token_hash: str) -> TokenGrant | None:
-        """The token's grant, revoked or expired ones included, or None if unknown."""
-        ...
-
-    def grants(self, *, subject_id: str | None = None, limit: int = 1000) -> list[TokenGrant]:
-        """Grants (of one subject, or all) in subject id, then issue time order."""
-        ...
-
-    def revoke(self, subject_id: str, at: datetime) -> int:
-        """Mark every live token of the subject revoked at `at`; returns how many."""
-        ...
-
-    def add_admin(self, admin: Admin) -> None: ...
-
-    def admin(self, admin_id: str) -> Admin | None: ...
-
-    def record(self, action: PrincipalAction) -> None:
-        """Append to the admin audit; nothing changes or removes an entry."""
-        ...
-
-    def actions(self, subject_id: str) -> list[PrincipalAction]:
-        """The audit entries about the subject or made by them, oldest first."""
-        ...
 
 
 class Privacy(Protocol):
