@@ -7,10 +7,8 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
-import attrs
 import punq
 from starlette.routing import BaseRoute
 
@@ -18,7 +16,6 @@ from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.system import RandomIds, SystemClock
-from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
 from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import (
     Clock,
@@ -38,8 +35,20 @@ from bookiji_entry.http.principals import PrincipalDeps
 from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
 from bookiji_entry.http.webhooks import WebhookDeps
-from bookiji_entry.maps import maps_for
 from bookiji_entry.notifications import notifier_for
+from bookiji_entry.parts import Database as Database  # the edges and tests name them here
+from bookiji_entry.parts import Services as Services
+from bookiji_entry.parts import (
+    booking_policy_for,
+    counted_unit_of_work,
+    fallback_maps,
+    map_provider_of,
+    quote_policy_for,
+    telemetry_for,
+    webhook_secret_for,
+)
+from bookiji_entry.parts import database_for as database_for
+from bookiji_entry.parts import token_policy_for as token_policy_for
 from bookiji_entry.payments import WebhookSecret, gateway_for, webhook_secret
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 from bookiji_entry.workers import Loop
@@ -47,98 +56,6 @@ from bookiji_simcity.daemon import SimCityDaemon
 from bookiji_simcity.world import Wiring
 
 T = TypeVar("T")
-
-
-def _nothing() -> None:
-    return None
-
-
-@attrs.frozen
-class Database:
-    """The storage a profile chose: its unit-of-work factory and its lifecycle."""
-
-    unit_of_work: UnitOfWorkFactory
-    upgrade: Callable[[], None] = _nothing
-    dispose: Callable[[], None] = _nothing
-
-
-@attrs.frozen
-class Services:
-    """The parts one process is wired with (what tests inject and inspect). Only the edges
-    hold it: `routes`, `loops` and `inject` hand each handler, loop and command its own."""
-
-    settings: Settings
-    clock: Clock
-    ids: Ids
-    policy: QuotePolicy
-    booking_policy: BookingPolicy
-    database: Database
-    telemetry: Telemetry
-    gateway: PaymentGateway
-    maps: FallbackMapProvider
-    notifier: Notifier
-
-    @property
-    def uow(self) -> UnitOfWorkFactory:
-        """Units of work whose access-log writes (and failures) are counted by telemetry."""
-        return counted_unit_of_work(self.database, self.telemetry)
-
-
-def counted_unit_of_work(database: Database, telemetry: Telemetry) -> UnitOfWorkFactory:
-    if isinstance(telemetry, NullTelemetry):
-        return database.unit_of_work
-    return count_access_log_writes(database.unit_of_work, telemetry)
-
-
-def database_for(settings: Settings) -> Database:
-    """memory:// is the in-memory fake; any other URL goes to SQLAlchemy (SQLite, PostgreSQL)."""
-    if settings.is_memory:
-        from bookiji_adapters.memory import InMemoryStorage
-
-        memory = InMemoryStorage()
-        return Database(memory.unit_of_work)
-    from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
-
-    _make_sqlite_folder(settings.database_url)
-    sql = SqlAlchemyStorage(settings.database_url)
-    return Database(sql.unit_of_work, sql.upgrade, sql.dispose)
-
-
-def _make_sqlite_folder(url: str) -> None:
-    # sqlite:///var/bookiji.db is relative to the working directory, which may lack var/.
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and ":memory:" not in url:
-        path = url[len(prefix) :].split("?", 1)[0]
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-
-
-def telemetry_for(settings: Settings, database: Database) -> Telemetry:
-    """Every profile exports Prometheus metrics (tests may pass another telemetry)."""
-    return PrometheusTelemetry(database.unit_of_work, multiprocess_dir=settings.metrics_dir)
-
-
-def _maps(settings: Settings, telemetry: Telemetry, database: Database) -> FallbackMapProvider:
-    # The flag is read through the raw units of work: reading it writes no access log.
-    return maps_for(settings, telemetry, database.unit_of_work)
-
-
-def _webhook_secret(settings: Settings) -> WebhookSecret:
-    return WebhookSecret(webhook_secret(settings))
-
-
-def booking_policy_for(settings: Settings) -> BookingPolicy:
-    """The core's booking rules, with the deployment's T."""
-    return BookingPolicy(confirm_within=settings.confirm_within)
-
-
-def token_policy_for(settings: Settings) -> TokenPolicy:
-    """How long a new token lives, and the currency an invited vendor's blank rate is in."""
-    return TokenPolicy(ttl=settings.token_ttl, currency=settings.currency)
-
-
-def _policy(settings: Settings) -> QuotePolicy:
-    return QuotePolicy(currency=settings.currency)
 
 
 _ONCE = punq.Scope.singleton
@@ -152,16 +69,16 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
     factories: dict[Any, Callable[..., object]] = {
         Clock: SystemClock,
         Ids: RandomIds,
-        QuotePolicy: _policy,
+        QuotePolicy: quote_policy_for,
         Database: database_for,
         Telemetry: telemetry_for,
         PaymentGateway: gateway_for,
-        FallbackMapProvider: _maps,
+        FallbackMapProvider: fallback_maps,
         Services: Services,
         # Derived: what handlers, loops and commands ask for by role.
         UnitOfWorkFactory: counted_unit_of_work,
-        MapProvider: _map_provider,
-        WebhookSecret: _webhook_secret,
+        MapProvider: map_provider_of,
+        WebhookSecret: webhook_secret_for,
         TokenPolicy: token_policy_for,
         BookingPolicy: booking_policy_for,
         SimCityDaemon: simcity_daemon,
@@ -184,10 +101,6 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
     for handlers in handler_deps:
         container.register(handlers)
     return container
-
-
-def _map_provider(maps: FallbackMapProvider) -> MapProvider:
-    return maps
 
 
 def _provider(container: punq.Container, factory: Callable[..., object]) -> Callable[[], object]:

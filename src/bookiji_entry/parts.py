@@ -1,0 +1,127 @@
+"""The parts the composition root wires, and how each is made from the settings.
+
+`bootstrap.py` registers these factories with punq, which calls each with what its
+parameters name by type; nothing here imports punq or builds a graph.
+"""
+
+# No `from __future__ import annotations`: punq reads the real annotations of these factories.
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from bookiji_adapters.maps import FallbackMapProvider
+from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
+from bookiji_core.policy import BookingPolicy
+from bookiji_core.ports import (
+    Clock,
+    Ids,
+    MapProvider,
+    Notifier,
+    PaymentGateway,
+    Telemetry,
+    UnitOfWorkFactory,
+)
+from bookiji_core.quoting import QuotePolicy
+from bookiji_core.usecases.principals import TokenPolicy
+from bookiji_entry.maps import maps_for
+from bookiji_entry.payments import WebhookSecret, webhook_secret
+from bookiji_entry.settings import Settings
+
+
+def _nothing() -> None:
+    return None
+
+
+@attrs.frozen
+class Database:
+    """The storage a profile chose: its unit-of-work factory and its lifecycle."""
+
+    unit_of_work: UnitOfWorkFactory
+    upgrade: Callable[[], None] = _nothing
+    dispose: Callable[[], None] = _nothing
+
+
+@attrs.frozen
+class Services:
+    """The parts one process is wired with (what tests inject and inspect). Only the edges
+    hold it: `routes`, `loops` and `inject` hand each handler, loop and command its own."""
+
+    settings: Settings
+    clock: Clock
+    ids: Ids
+    policy: QuotePolicy
+    booking_policy: BookingPolicy
+    database: Database
+    telemetry: Telemetry
+    gateway: PaymentGateway
+    maps: FallbackMapProvider
+    notifier: Notifier
+
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        """Units of work whose access-log writes (and failures) are counted by telemetry."""
+        return counted_unit_of_work(self.database, self.telemetry)
+
+
+def counted_unit_of_work(database: Database, telemetry: Telemetry) -> UnitOfWorkFactory:
+    if isinstance(telemetry, NullTelemetry):
+        return database.unit_of_work
+    return count_access_log_writes(database.unit_of_work, telemetry)
+
+
+def database_for(settings: Settings) -> Database:
+    """memory:// is the in-memory fake; any other URL goes to SQLAlchemy (SQLite, PostgreSQL)."""
+    if settings.is_memory:
+        from bookiji_adapters.memory import InMemoryStorage
+
+        memory = InMemoryStorage()
+        return Database(memory.unit_of_work)
+    from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
+
+    _make_sqlite_folder(settings.database_url)
+    sql = SqlAlchemyStorage(settings.database_url)
+    return Database(sql.unit_of_work, sql.upgrade, sql.dispose)
+
+
+def _make_sqlite_folder(url: str) -> None:
+    # sqlite:///var/bookiji.db is relative to the working directory, which may lack var/.
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        path = url[len(prefix) :].split("?", 1)[0]
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def telemetry_for(settings: Settings, database: Database) -> Telemetry:
+    """Every profile exports Prometheus metrics (tests may pass another telemetry)."""
+    return PrometheusTelemetry(database.unit_of_work, multiprocess_dir=settings.metrics_dir)
+
+
+def fallback_maps(
+    settings: Settings, telemetry: Telemetry, database: Database
+) -> FallbackMapProvider:
+    # The flag is read through the raw units of work: reading it writes no access log.
+    return maps_for(settings, telemetry, database.unit_of_work)
+
+
+def webhook_secret_for(settings: Settings) -> WebhookSecret:
+    return WebhookSecret(webhook_secret(settings))
+
+
+def booking_policy_for(settings: Settings) -> BookingPolicy:
+    """The core's booking rules, with the deployment's T."""
+    return BookingPolicy(confirm_within=settings.confirm_within)
+
+
+def token_policy_for(settings: Settings) -> TokenPolicy:
+    """How long a new token lives, and the currency an invited vendor's blank rate is in."""
+    return TokenPolicy(ttl=settings.token_ttl, currency=settings.currency)
+
+
+def quote_policy_for(settings: Settings) -> QuotePolicy:
+    return QuotePolicy(currency=settings.currency)
+
+
+def map_provider_of(maps: FallbackMapProvider) -> MapProvider:
+    return maps
