@@ -52,7 +52,8 @@ _LINES = {
     },
     NotificationKind.CANCELLED: {
         Role.VENDOR: "The booking for {when} was cancelled; the time is free again.",
-        Role.CUSTOMER: "Your booking for {when} was cancelled; the {fee} hold is released.",
+        Role.CUSTOMER: "Your booking for {when} was cancelled; nothing is charged for it (a "
+        "{fee} hold is released, a fee already taken is refunded).",
     },
     NotificationKind.AUTO_CANCELLED: {
         Role.VENDOR: "The booking for {when} was not confirmed by {deadline} and was "
@@ -74,8 +75,9 @@ _LINES = {
 
 
 def audience(kind: NotificationKind) -> tuple[Role, ...]:
-    """Who hears of a change: the vendor of what asks something of them or frees their time,
-    the customer of everything about their booking and their money."""
+    """Who may hear of a change: the vendor of what asks something of them or frees their
+    time, the customer of everything about their booking and their money. The person who
+    made the change is left out (usecases/notify.py)."""
     return tuple(_SUBJECTS[kind])
 
 

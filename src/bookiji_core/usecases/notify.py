@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bookiji_core.booking import Booking
+from bookiji_core.access import AccessLogEntry
+from bookiji_core.booking import Actor, Booking
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.errors import InvalidInput
 from bookiji_core.notification_texts import audience, render
@@ -19,30 +20,38 @@ from bookiji_core.notifications import (
 )
 from bookiji_core.ports import UnitOfWork
 from bookiji_core.privacy import ERASED
-from bookiji_core.usecases.changes import log_access
 from bookiji_core.values import CustomerId, VendorId
 
 NOTIFIER_ACTOR = "notifier"
 NOTIFY_PURPOSE = "notification"
 
 # What a booking's audit action means for the people concerned (Booking._move's actions).
+# A rollback that moved the booking cancels it (the refund, if any, is told when the
+# provider has made it: payment_outcomes.record_answer).
 KIND_OF_ACTION = {
     "confirm": NotificationKind.AWAITING_VENDOR,
     "provider_confirm": NotificationKind.CONFIRMED,
     "cancel": NotificationKind.CANCELLED,
     "auto_cancel": NotificationKind.AUTO_CANCELLED,
     "payment_failed": NotificationKind.PAYMENT_FAILED,
+    "rollback": NotificationKind.CANCELLED,
 }
 
 
 def enqueue_notifications(
-    uow: UnitOfWork, booking: Booking, kind: NotificationKind, now: datetime
+    uow: UnitOfWork,
+    booking: Booking,
+    kind: NotificationKind,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
 ) -> list[Notification]:
     """Write one outbox row per person and channel told of `kind`, inside the caller's open
-    transaction: they commit with the change that caused them or not at all. A person who
-    opted out of a channel gets nothing there; one being deleted gets nothing at all. Calling
-    it twice for the same change adds nothing (the ids are deterministic). Returns the rows
-    added."""
+    transaction: they commit with the change that caused them or not at all. The person who
+    made the change (`actor`) is not told of it: a customer's cancel tells the vendor, a
+    vendor's confirm the customer. A person who opted out of a channel gets nothing there;
+    one being deleted gets nothing at all. Calling it twice for the same change adds nothing
+    (the ids are deterministic). Returns the rows added."""
     vendor = uow.vendors.get(booking.vendor_id)
     zone = vendor.zone if vendor is not None else ""
     added: list[Notification] = []
@@ -52,35 +61,32 @@ def enqueue_notifications(
         )
         if profile is None or uow.privacy.tombstone(profile.id) is not None:
             continue
+        if actor is not None and actor.type.value == role.value and actor.id == profile.id:
+            continue
         content = render(kind, booking, role, name=profile.name, zone=zone, at=now)
         for recipient in _recipients(uow, profile, role):
             notification = Notification.queue(kind, booking.id, recipient, content, now)
             if uow.notifications.add(notification):
                 added.append(notification)
                 # Reading a person's address to write to them is an access to their data.
-                log_access(
-                    uow,
-                    subject_id=profile.id,
-                    actor_id=NOTIFIER_ACTOR,
-                    purpose=NOTIFY_PURPOSE,
-                    resource=f"notification:{notification.id}",
-                    at=now,
+                resource = f"notification:{notification.id}"
+                uow.access_log.append(
+                    AccessLogEntry(profile.id, NOTIFIER_ACTOR, NOTIFY_PURPOSE, resource, now)
                 )
     return added
 
 
 def enqueue_for_changes(uow: UnitOfWork, booking: Booking, now: datetime) -> list[Notification]:
-    """The notifications of the booking's new audit entries: call it before record_changes
-    (which clears them). A producer that knows its change calls enqueue_notifications."""
+    """The notifications of the booking's new audit entries, each told to everyone concerned
+    but the entry's actor. `record_changes` calls it (before it clears them), so every use
+    case that changes a booking queues its notifications in the change's transaction."""
     added: list[Notification] = []
     for entry in booking.new_audit:
         kind = KIND_OF_ACTION.get(entry.action)
-        if kind is None and entry.action == "rollback" and entry.to_state == "refunded":
-            kind = NotificationKind.REFUNDED
-        elif kind is None and entry.action == "rollback" and entry.from_state != entry.to_state:
-            kind = NotificationKind.CANCELLED
-        if kind is not None:
-            added += enqueue_notifications(uow, booking, kind, now)
+        if kind is None or entry.from_state == entry.to_state:
+            continue  # no notification, or a rerun rollback that changed nothing
+        actor = Actor(entry.actor_type, entry.actor_id)
+        added += enqueue_notifications(uow, booking, kind, now, actor=actor)
     return added
 
 
