@@ -107,6 +107,14 @@ class PermanentPaymentError(PaymentError):
         super().__init__(message, retryable=False)
 
 
+class CardDeclined(PermanentPaymentError):
+    """The card's issuer refused the hold (Stripe's `card_error`: declined, insufficient
+    funds, expired card, ...). A business outcome, not an incident: the booking's payment ends
+    as failed, its slot is freed and the customer is told; nothing waits for a person."""
+
+    code = "card_declined"
+
+
 class WebhookSignatureInvalid(DomainError):
     """A webhook's signature is missing, wrong or too old: its body must not be trusted."""
 

@@ -205,6 +205,15 @@ def refused(facts: PaymentFacts, action: PaymentAction) -> PaymentMove:
     )
 
 
+def settles_without_person(action: PaymentAction, *, declined: bool) -> bool:
+    """Whether a permanent refusal is the payment's business outcome rather than work for a
+    person: a hold the card's issuer declined. The booking ends (`refused`), the message is
+    done, and nothing reaches the DLQ. Every other permanent refusal (an invalid request, a
+    capture of an intent in the wrong state, bad credentials) is dead-lettered: a person must
+    look at it."""
+    return declined and action is PaymentAction.PLACE_HOLD
+
+
 def _forward(
     status: PaymentStatus, facts: PaymentFacts, intent: IntentView
 ) -> tuple[PaymentStatus, bool, PaymentAction | None]:

@@ -113,6 +113,11 @@ class OutboxMessage:
             lease_until=None,
         )
 
+    def decline(self, error: str, now: datetime) -> OutboxMessage:
+        """The provider answered with a decline that ends the payment (a refused card): the
+        message is done, as a delivered one is, and keeps the refusal as its last error."""
+        return attrs.evolve(self.commit(now), last_error=error)
+
     def wait(self, until: datetime) -> OutboxMessage:
         """Not this message's turn yet (an earlier payment of its booking is pending): back to
         the queue without spending an attempt."""

@@ -189,19 +189,37 @@ def test_the_heartbeat_keeps_the_lease_while_the_provider_is_slow(world: Payment
     assert stolen == [0, 0, 0]
 
 
-def test_a_declined_card_goes_to_the_dlq_and_cancels_the_booking(world: PaymentWorld) -> None:
+def test_a_declined_card_fails_the_payment_frees_the_slot_and_stays_out_of_the_dlq(
+    world: PaymentWorld,
+) -> None:
     booking_id = world.book(payment_method="pm_card_chargeDeclined")
     report = world.relay().run_once()
 
     booking = world.booking(booking_id)
-    assert report.dead == 1
+    assert (report.declined, report.dead) == (1, 0)
     assert (booking.state, booking.payment_status) == (
         BookingState.CANCELLED,
         PaymentStatus.FAILED,
     )
+    assert not booking.is_active  # the vendor's time is free again
+    (message,) = world.messages(booking_id)
+    assert message.state is OutboxState.COMMITTED
+    assert "card_declined" in (message.last_error or "")
+    assert outbox_status(world.storage.unit_of_work()).dlq_depth == 0
+    assert world.telemetry.counts[("outbox", "place_hold", "declined")] == 1
+
+
+def test_a_permanent_refusal_that_is_not_a_decline_still_needs_a_person(
+    world: PaymentWorld,
+) -> None:
+    booking_id = world.book(payment_method="card_typed_by_hand")
+    report = world.relay().run_once()
+
+    assert (report.declined, report.dead) == (0, 1)
     (message,) = world.messages(booking_id)
     assert message.state is OutboxState.DLQ
-    assert "card_declined" in (message.last_error or "")
+    assert "resource_missing" in (message.last_error or "")
+    assert outbox_status(world.storage.unit_of_work()).dlq_depth == 1
 
 
 def test_retries_stop_in_the_dlq_after_the_last_attempt(world: PaymentWorld) -> None:

@@ -38,7 +38,7 @@ from bookiji_adapters.simcity.state import (
     StoredIntent,
     expect_intent,
 )
-from bookiji_core.errors import PermanentPaymentError
+from bookiji_core.errors import CardDeclined, PermanentPaymentError
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.ports import Clock
 from bookiji_core.values import BookingId, Money
@@ -166,8 +166,12 @@ class SimCityPaymentGateway:
         params = (amount.amount, amount.currency, payment_method, str(booking_id))
 
         def effect(records: ProviderRecords) -> IntentView:
-            if payment_method in DECLINING_METHODS or not payment_method.startswith("pm_"):
-                raise PermanentPaymentError("card_declined: your card was declined")
+            if payment_method in DECLINING_METHODS:
+                raise CardDeclined("card_declined: your card was declined")
+            if not payment_method.startswith("pm_"):
+                raise PermanentPaymentError(
+                    f"resource_missing: no such PaymentMethod {payment_method}"
+                )
             intent = StoredIntent(
                 id=f"pi_{self._prefix}_{records.intent_count() + 1:06d}",
                 booking_id=str(booking_id),

@@ -30,7 +30,12 @@ from bookiji_adapters.simcity.state import (
     SavedResult,
     StoredIntent,
 )
-from bookiji_core.errors import ConcurrentUpdate, PermanentPaymentError, RetryablePaymentError
+from bookiji_core.errors import (
+    CardDeclined,
+    ConcurrentUpdate,
+    PermanentPaymentError,
+    RetryablePaymentError,
+)
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.values import BookingId, Money
 
@@ -201,6 +206,8 @@ def _money_json(money: Money) -> dict[str, Any]:
 
 
 def _outcome_json(result: SavedOutcome) -> dict[str, Any]:
+    if isinstance(result, CardDeclined):
+        return {"kind": "declined", "message": result.message}
     if isinstance(result, PermanentPaymentError):
         return {"kind": "refusal", "message": result.message}
     if isinstance(result, RefundView):
@@ -226,6 +233,8 @@ def _outcome(value: dict[str, Any]) -> SavedOutcome:
     def money(m: dict[str, Any]) -> Money:
         return Money(m["currency"], int(m["amount"]))
 
+    if value["kind"] == "declined":
+        return CardDeclined(value["message"])
     if value["kind"] == "refusal":
         return PermanentPaymentError(value["message"])
     if value["kind"] == "refund":

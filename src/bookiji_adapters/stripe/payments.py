@@ -4,7 +4,8 @@ Every mutating call sends the caller's Idempotency-Key; the SDK's own network re
 so that the outbox owns retrying (with the same key). Errors are mapped once, here: whatever
 may succeed on a retry (connection errors and timeouts, 5xx, 429, lock timeouts, a key in use
 by a concurrent request) is a RetryablePaymentError; refusals (card declined, invalid request,
-key reused with other parameters, authentication) are PermanentPaymentErrors."""
+key reused with other parameters, authentication) are PermanentPaymentErrors, and a card the
+issuer refused (`card_error`) is a CardDeclined."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from typing import Any, TypeVar
 
 import stripe
 
-from bookiji_core.errors import PaymentError, PermanentPaymentError, RetryablePaymentError
+from bookiji_core.errors import (
+    CardDeclined,
+    PaymentError,
+    PermanentPaymentError,
+    RetryablePaymentError,
+)
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.values import BookingId, Money
 
@@ -31,6 +37,10 @@ def map_error(error: stripe.StripeError) -> PaymentError:
         return RetryablePaymentError(text)
     if code in _RETRYABLE_CODES or status is None or status >= 500 or status in (409, 429):
         return RetryablePaymentError(text)
+    if isinstance(error, stripe.CardError):
+        # The issuer refused the card (declined, insufficient funds, expired...): the
+        # customer's business, not an incident.
+        return CardDeclined(text)
     return PermanentPaymentError(text)
 
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 import attrs
 
 from bookiji_core.booking import Actor
-from bookiji_core.errors import ConcurrentUpdate, PaymentError
+from bookiji_core.errors import CardDeclined, ConcurrentUpdate, PaymentError
+from bookiji_core.payment_decisions import settles_without_person
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWork
 from bookiji_core.usecases.outbox_ops import is_paused
@@ -43,13 +44,14 @@ class RelayReport:
     committed: int = 0
     retried: int = 0
     dead: int = 0
+    declined: int = 0
     waited: int = 0
     lost_lease: int = 0
     paused: bool = False
     committed_ids: list[str] = attrs.field(factory=list)
 
     def __iadd__(self, other: RelayReport) -> RelayReport:
-        for name in ("claimed", "committed", "retried", "dead", "waited", "lost_lease"):
+        for name in ("claimed", "committed", "retried", "dead", "declined", "waited", "lost_lease"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.paused = other.paused
         self.committed_ids.extend(other.committed_ids)
@@ -125,7 +127,8 @@ class OutboxRelay:
         try:
             result = attempt(message, self._uow, self._gateway, self._checkpoint)
         except PaymentError as error:
-            result = Failed(f"{error.code}: {error.message}", error.retryable)
+            declined = isinstance(error, CardDeclined)
+            result = Failed(f"{error.code}: {error.message}", error.retryable, declined)
         except ConcurrentUpdate as error:
             result = Failed(f"{error.code}: {error.message}", True)
         self._finish(message, result, report)
@@ -153,6 +156,15 @@ class OutboxRelay:
             if isinstance(result, Wait):
                 uow.outbox.update(current.wait(now + self._settings.wait))
                 outcome = "waited"
+            elif isinstance(result, Failed) and settles_without_person(
+                action, declined=result.declined
+            ):
+                # A declined card: the booking's payment fails, its slot is freed and the
+                # customer told; the message is done, with the refusal kept as its last error.
+                if booking is not None:
+                    record_refusal(uow, booking, action, result.error, DerivedIds(booking), now)
+                uow.outbox.update(current.decline(result.error, now))
+                outcome = "declined"
             elif isinstance(result, Failed):
                 failed = current.fail(result.error, now, retryable=result.retryable)
                 uow.outbox.update(failed)
@@ -172,6 +184,8 @@ class OutboxRelay:
         if outcome == "committed":
             report.committed += 1
             report.committed_ids.append(message.id)
+        elif outcome == "declined":
+            report.declined += 1
         elif outcome == "dlq":
             report.dead += 1
         else:

@@ -31,6 +31,8 @@ class Done:
 class Failed:
     error: str
     retryable: bool
+    # The issuer declined the card (errors.CardDeclined): payment_decisions.settles_without_person.
+    declined: bool = False
 
 
 @attrs.frozen
