@@ -30,11 +30,12 @@ from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
 from bookiji_adapters.simcity.state import ProviderState
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_adapters.stripe import StripePaymentGateway
-from bookiji_core import Actor, ActorType, BookingState, PaymentStatus
-from bookiji_core.errors import PermanentPaymentError, RetryablePaymentError
+from bookiji_core import Actor, ActorType, BookingState, Customer, CustomerId, PaymentStatus
+from bookiji_core.errors import CardDeclined, PermanentPaymentError, RetryablePaymentError
+from bookiji_core.notifications import NotificationKind
 from bookiji_core.payments import IntentStatus
 from bookiji_core.ports import PaymentGateway
-from bookiji_core.usecases import reconcile
+from bookiji_core.usecases import outbox_status, reconcile
 from bookiji_core.values import BookingId, Money
 from tests.payments_world import PaymentWorld
 
@@ -231,8 +232,9 @@ def test_a_bookings_intents_are_found_by_its_id(under_test: GatewayUnderTest) ->
     assert gateway.intents_for_booking(booking()) == []
 
 
-def test_a_declined_card_is_a_permanent_error(under_test: GatewayUnderTest) -> None:
-    with pytest.raises(PermanentPaymentError, match="declined"):
+def test_a_declined_card_is_a_permanent_error_and_a_decline(under_test: GatewayUnderTest) -> None:
+    # CardDeclined: the relay ends the payment as failed instead of dead-lettering it.
+    with pytest.raises(CardDeclined, match="declined"):
         under_test.gateway.place_hold(FEE, under_test.declined_card, booking(), key())
 
 
@@ -379,3 +381,26 @@ def test_an_auto_cancelled_booking_has_its_hold_released_through_the_adapter(
     assert booking.payment_status is PaymentStatus.RELEASED
     assert booking.state is BookingState.CANCELLED
     assert world.gateway.retrieve(booking.payment_intent_id or "").status == "canceled"
+
+
+def test_a_declined_card_ends_the_payment_frees_the_slot_tells_the_customer_and_no_dlq(
+    world: PaymentWorld, under_test: GatewayUnderTest
+) -> None:
+    n = world._bookings + 1  # the customer and vendor PaymentWorld.book will name
+    with world.storage.unit_of_work() as uow:
+        uow.customers.add(Customer(CustomerId(f"c{n}"), "Dana Declined", "dana@example.test", ""))
+        uow.commit()
+    booking_id = world.book(payment_method=under_test.declined_card)
+
+    report = world.relay().drain()
+
+    booking = world.booking(booking_id)
+    assert (booking.state, booking.payment_status) == (
+        BookingState.CANCELLED,
+        PaymentStatus.FAILED,
+    )
+    assert (report.declined, report.dead) == (1, 0)
+    assert outbox_status(world.storage.unit_of_work()).dlq_depth == 0
+    with world.storage.unit_of_work() as uow:
+        told = [(n.kind, n.recipient.address) for n in uow.notifications.for_booking(booking_id)]
+    assert told == [(NotificationKind.PAYMENT_FAILED, "dana@example.test")]
