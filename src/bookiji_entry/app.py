@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 
 from bookiji_entry import settings
 from bookiji_entry.bootstrap import Services, bootstrap, routes
+from bookiji_entry.http.hardening import RateLimits, SecurityHeaders
 from bookiji_entry.http.observability import RequestObservability
 from bookiji_entry.problems import EXCEPTION_HANDLERS
 
@@ -31,13 +32,23 @@ def create_app(
         if dispose_on_shutdown:
             services.database.dispose()
 
+    config = services.settings
+    observed = [Middleware(RequestObservability, telemetry=services.telemetry)]
     return Starlette(
         routes=routes(services),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
-        middleware=(
-            [Middleware(RequestObservability, telemetry=services.telemetry)] if instrument else []
-        ),
+        # Outermost first: every answer gets the headers; a refused request is still observed.
+        middleware=[
+            Middleware(SecurityHeaders, hsts_max_age=config.hsts_max_age),
+            *(observed if instrument else []),
+            Middleware(
+                RateLimits,
+                telemetry=services.telemetry,
+                per_address=config.rate_limit_per_address,
+                per_principal=config.rate_limit_per_principal,
+            ),
+        ],
     )
 
 

@@ -61,6 +61,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "no_providers_available": (422, "No providers available"),
     "time_in_past": (422, "Time in the past"),
     "idempotency_key_reused": (422, "Idempotency key reused"),
+    "rate_limited": (429, "Too many requests"),
     "internal_error": (500, "Internal server error"),
     "payment_error": (502, "Payment provider error"),
     "payment_retryable": (502, "Payment provider unavailable"),

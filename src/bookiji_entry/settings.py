@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -20,6 +21,12 @@ DEFAULT_DATABASE_URL = "sqlite:///var/bookiji.db"
 # scrape of any of them merges all (see docs/metrics.md, "Multi-process exposition").
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 MEMORY_URL = "memory://"
+# The production profile's defaults: HSTS for two years; requests per minute per client
+# address and per bearer token on the public routes.
+PRODUCTION_HSTS_MAX_AGE = 2 * 365 * 86400
+PRODUCTION_RATE_LIMITS = {"PER_ADDRESS": 600, "PER_PRINCIPAL": 300}
+_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_CRASH_AT = re.compile(r"(before|after):[1-9][0-9]{0,3}")
 
 
 class Profile(enum.StrEnum):
@@ -63,14 +70,29 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = attrs.field(default=None, repr=False)
+    # HTTP hardening (docs/security.md): Strict-Transport-Security's max-age (0: not sent),
+    # and requests per minute per client address and per bearer token (0: no limit).
+    hsts_max_age: int = 0
+    rate_limit_per_address: int = 0
+    rate_limit_per_principal: int = 0
+    # PostgreSQL least privilege (docs/security.md): `bkctl db upgrade` connects with the
+    # migration URL (default: the database URL), runs the migrations as the owner role and
+    # grants the service role what the service needs; the service connects as a member of it.
+    migration_database_url: str | None = attrs.field(default=None, repr=False)
+    db_owner_role: str = "bookiji_owner"
+    db_service_role: str = "bookiji_service"
+    # The key of the history hash chains (HMAC-SHA256); unset, a fixed development key.
+    audit_key: str | None = attrs.field(default=None, repr=False)
+    # Test-only crash hook (docs/security.md, "Crash drill"): `before:N` or `after:N` SIGKILLs
+    # the process at the Nth commit of a transaction that writes an idempotency record.
+    crash_at: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Read `BOOKIJI_*` variables; raise SettingsError with a clear message if unusable."""
 
         def get(name: str) -> str | None:
-            value = environ.get(f"BOOKIJI_{name}", "").strip()
-            return value or None
+            return _value(environ, f"BOOKIJI_{name}")
 
         profile = _choice(get("PROFILE") or Profile.LOCAL.value)
         default_url = MEMORY_URL if profile is Profile.TEST else DEFAULT_DATABASE_URL
@@ -107,6 +129,24 @@ class Settings:
             smtp_starttls=_boolean("BOOKIJI_SMTP_STARTTLS", get("SMTP_STARTTLS")),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            hsts_max_age=_integer(
+                "BOOKIJI_HSTS_MAX_AGE",
+                get("HSTS_MAX_AGE"),
+                PRODUCTION_HSTS_MAX_AGE if profile is Profile.PRODUCTION else 0,
+                low=0,
+                high=10 * 365 * 86400,
+            ),
+            rate_limit_per_address=_rate("PER_ADDRESS", get("RATE_LIMIT_PER_ADDRESS"), profile),
+            rate_limit_per_principal=_rate(
+                "PER_PRINCIPAL", get("RATE_LIMIT_PER_PRINCIPAL"), profile
+            ),
+            migration_database_url=get("MIGRATION_DATABASE_URL"),
+            db_owner_role=_role("BOOKIJI_DB_OWNER_ROLE", get("DB_OWNER_ROLE") or "bookiji_owner"),
+            db_service_role=_role(
+                "BOOKIJI_DB_SERVICE_ROLE", get("DB_SERVICE_ROLE") or "bookiji_service"
+            ),
+            audit_key=get("AUDIT_KEY"),
+            crash_at=get("TEST_CRASH_AT"),
         )
         settings.check()
         return settings
@@ -121,8 +161,19 @@ class Settings:
             )
         if self.maps_url is not None and not self.maps_url.startswith(("http://", "https://")):
             raise SettingsError("BOOKIJI_MAPS_URL must be an http:// or https:// URL")
+        if self.crash_at is not None and not _CRASH_AT.fullmatch(self.crash_at):
+            raise SettingsError(
+                f"BOOKIJI_TEST_CRASH_AT must be before:N or after:N, got {self.crash_at!r}"
+            )
         if self.profile is not Profile.PRODUCTION:
             return
+        if self.crash_at is not None:
+            raise SettingsError("the production profile refuses BOOKIJI_TEST_CRASH_AT")
+        if not self.audit_key:
+            raise SettingsError(
+                "the production profile refuses to start without BOOKIJI_AUDIT_KEY "
+                "(or BOOKIJI_AUDIT_KEY_FILE), the key of the history hash chains"
+            )
         missing = [
             name
             for name, value in (
@@ -164,6 +215,36 @@ class Settings:
             return self.database_url
         user = credentials.split(":", 1)[0]
         return f"{scheme}{sep}{user}:***@{host}"
+
+
+def _value(environ: Mapping[str, str], name: str) -> str | None:
+    """`NAME`, or the content of the file `NAME_FILE` names (a secret mounted as a file);
+    both set is refused, as is a file that cannot be read."""
+    value = environ.get(name, "").strip() or None
+    path = environ.get(f"{name}_FILE", "").strip()
+    if not path:
+        return value
+    if value is not None:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    try:
+        with open(path, encoding="utf-8") as file:
+            content = file.read().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{name}_FILE: cannot read {path!r}: {error}") from None
+    if not content:
+        raise SettingsError(f"{name}_FILE: {path!r} is empty")
+    return content
+
+
+def _rate(name: str, value: str | None, profile: Profile) -> int:
+    default = PRODUCTION_RATE_LIMITS[name] if profile is Profile.PRODUCTION else 0
+    return _integer(f"BOOKIJI_RATE_LIMIT_{name}", value, default, low=0, high=1_000_000)
+
+
+def _role(name: str, value: str) -> str:
+    if not _ROLE.fullmatch(value):
+        raise SettingsError(f"{name} must be a lower-case SQL identifier, got {value!r}")
+    return value
 
 
 def current() -> Settings:

@@ -213,6 +213,7 @@ def test_the_production_profile_refuses_demo_data(sqlite_env: dict[str, str]) ->
         "BOOKIJI_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
         "BOOKIJI_STRIPE_API_KEY": "sk_test_x",
         "BOOKIJI_STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "BOOKIJI_AUDIT_KEY": "audit-key-x",
     }
 
     refused = bkctl(production, "seed", "--demo", "--fixed-tokens")

@@ -31,6 +31,7 @@ PRODUCTION = {
     "BOOKIJI_DATABASE_URL": "postgresql://bookiji:s3cret@db.internal/bookiji",
     "BOOKIJI_STRIPE_API_KEY": "sk_test_123",
     "BOOKIJI_STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "BOOKIJI_AUDIT_KEY": "audit-key-123",
 }
 
 
@@ -85,6 +86,7 @@ def test_production_starts_with_keys_and_postgresql_and_hides_them() -> None:
         ("BOOKIJI_STRIPE_API_KEY", "BOOKIJI_STRIPE_API_KEY"),
         ("BOOKIJI_STRIPE_WEBHOOK_SECRET", "BOOKIJI_STRIPE_WEBHOOK_SECRET"),
         ("BOOKIJI_DATABASE_URL", "PostgreSQL"),
+        ("BOOKIJI_AUDIT_KEY", "BOOKIJI_AUDIT_KEY"),
     ],
 )
 def test_production_refuses_to_start_without_keys_or_postgresql(missing: str, message: str) -> None:

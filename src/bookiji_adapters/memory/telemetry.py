@@ -13,6 +13,7 @@ class InMemoryTelemetry:
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.last_double_charges: int | None = None
         self.map_health: dict[str, bool] = {}
+        self.chains: dict[str, tuple[int, bool]] = {}
         self._lock = threading.Lock()
 
     def _count(self, *key: str) -> None:
@@ -48,6 +49,13 @@ class InMemoryTelemetry:
 
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self._count("http", route, method, str(status))
+
+    def rate_limited(self, limit: str) -> None:
+        self._count("rate_limited", limit)
+
+    def history_chain(self, chain: str, rows: int, intact: bool) -> None:
+        with self._lock:
+            self.chains[chain] = (rows, intact)
 
     def webhook(self, outcome: str) -> int:
         return self.counts[("webhook", outcome)]

@@ -35,3 +35,9 @@ class NullTelemetry:
 
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
         pass
+
+    def rate_limited(self, limit: str) -> None:
+        pass
+
+    def history_chain(self, chain: str, rows: int, intact: bool) -> None:
+        pass

@@ -31,6 +31,7 @@ DELIVERY_OUTCOMES = ("committed", "retry", "dlq")
 MAP_PROVIDERS = ("primary", "fallback")
 PRIVACY_KINDS = ("export", "delete")
 HTTP_LABELS = ("route", "method", "code")
+RATE_LIMITS = ("address", "principal")
 
 
 class PrometheusTelemetry:
@@ -132,6 +133,26 @@ class PrometheusTelemetry:
             buckets=ROLLBACK_BUCKETS,
             registry=r,
         )
+        self._rate_limited = Counter(
+            "bookiji_http_rate_limited",
+            "Requests refused with 429, by the limit that refused them.",
+            ["limit"],
+            registry=r,
+        )
+        self._chain_intact = Gauge(
+            "bookiji_history_chain_intact",
+            "1 if the last verification of that history table's hash chain found it whole.",
+            ["chain"],
+            multiprocess_mode="mostrecent",
+            registry=r,
+        )
+        self._chain_rows = Gauge(
+            "bookiji_history_chain_rows",
+            "Rows in that history table's hash chain at its last verification.",
+            ["chain"],
+            multiprocess_mode="mostrecent",
+            registry=r,
+        )
         self._initialise_known_series()
 
     def _initialise_known_series(self) -> None:
@@ -150,6 +171,8 @@ class PrometheusTelemetry:
                 self._map_requests.labels(provider, result)
         for kind in PRIVACY_KINDS:
             self._privacy.labels(kind)
+        for limit in RATE_LIMITS:
+            self._rate_limited.labels(limit)
 
     # The Telemetry port.
 
@@ -187,6 +210,13 @@ class PrometheusTelemetry:
     def double_charges(self, count: int) -> None:
         if count > 0:
             self._double_charges.inc(count)
+
+    def rate_limited(self, limit: str) -> None:
+        self._rate_limited.labels(limit).inc()
+
+    def history_chain(self, chain: str, rows: int, intact: bool) -> None:
+        self._chain_intact.labels(chain).set(1 if intact else 0)
+        self._chain_rows.labels(chain).set(rows)
 
     # Exposition.
 

@@ -57,6 +57,15 @@ class Telemetry(Protocol):
         """The latest health check (or call) of a map provider succeeded (`up`) or not."""
         ...
 
+    def rate_limited(self, limit: str) -> None:
+        """A request was refused with 429 by the `address` or the `principal` limit."""
+        ...
+
+    def history_chain(self, chain: str, rows: int, intact: bool) -> None:
+        """The latest verification of a history table's hash chain: its length, and whether
+        every row, the order and the checkpoint still matched."""
+        ...
+
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """One HTTP request served, reported by the HTTP edge: `route` is the route template
         (`/api/bookings/{booking_id}`), never the raw path."""

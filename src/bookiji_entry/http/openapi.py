@@ -75,6 +75,7 @@ PROBLEM_RESPONSES = {
     "Gone": 410,
     "BodyTooLarge": 413,
     "Unprocessable": 422,
+    "TooManyRequests": 429,
     "InternalError": 500,
     "BadGateway": 502,
     "NotReady": 503,
@@ -102,6 +103,7 @@ def document() -> dict[str, Any]:
         paths.update(getattr(module, "OPENAPI_PATHS", {}))
         for section, entries in getattr(module, "OPENAPI_COMPONENTS", {}).items():
             components.setdefault(section, {}).update(entries)
+    _rate_limited(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -117,6 +119,20 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": components,
     }
+
+
+def _rate_limited(paths: dict[str, Any]) -> None:
+    """Every operation the rate limits cover (http/hardening.py) may answer 429."""
+    from bookiji_entry.http.hardening import EXEMPT_PATHS
+
+    for path, operations in paths.items():
+        if path in EXEMPT_PATHS:
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault(
+                    "429", {"$ref": "#/components/responses/TooManyRequests"}
+                )
 
 
 def routes() -> list[BaseRoute]:
