@@ -43,10 +43,13 @@ class OutboxState(enum.StrEnum):
     IN_FLIGHT = "in_flight"
     COMMITTED = "committed"
     DLQ = "dlq"
+    # Out of the DLQ after a person's decision (`bkctl dlq resolve`): never sent again.
+    RESOLVED = "resolved"
 
 
-# The relay is done with a message in these states: delivered, or dead until an operator acts.
-FINISHED_STATES = frozenset({OutboxState.COMMITTED, OutboxState.DLQ})
+# The relay is done with a message in these states: delivered, dead until an operator acts,
+# or closed by one.
+FINISHED_STATES = frozenset({OutboxState.COMMITTED, OutboxState.DLQ, OutboxState.RESOLVED})
 
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -129,6 +132,12 @@ class OutboxMessage:
             lease_owner=None,
             lease_until=None,
         )
+
+    def resolve(self, now: datetime, note: str) -> OutboxMessage:
+        """A person decided what this dead message needed (runbook Incident-001) and closes it;
+        `note` (who and why) is appended to its last error."""
+        error = f"{self.last_error}; {note}" if self.last_error else note
+        return attrs.evolve(self, state=OutboxState.RESOLVED, last_error=error, committed_at=now)
 
     def redrive(self, at: datetime) -> OutboxMessage:
         """Out of the DLQ with a fresh budget of attempts (runbook Incident-001)."""

@@ -141,11 +141,17 @@ class AdminAction(enum.StrEnum):
     INVITE = "invite"
     ROTATE = "rotate"
     REVOKE = "revoke"
+    # A dead payment message closed after a person's decision (subject: the message id).
+    DLQ_RESOLVE = "dlq_resolve"
+    # A change to a vendor's catalogue (subject: the vendor), by the vendor or an admin.
+    CATALOGUE = "catalogue"
 
 
 @attrs.frozen
 class PrincipalAction:
-    """An admin's decision about someone's access: who, when, what, about whom, why."""
+    """An audited decision: who, when, what, about whom, why. Most are an admin's about
+    someone's access; `dlq_resolve` names a payment message (role: admin, the role it was
+    taken in) and `catalogue` a vendor whose catalogue the vendor or an admin changed."""
 
     at: datetime
     actor_id: str

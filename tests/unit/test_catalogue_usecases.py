@@ -15,6 +15,7 @@ from bookiji_core.errors import (
     NoProvidersAvailable,
     NotFound,
 )
+from bookiji_core.principals import AdminAction
 from bookiji_core.schedule import CLOSED, DayException, Hours
 from bookiji_core.usecases import request_quote
 from bookiji_core.usecases.catalogue import (
@@ -152,7 +153,7 @@ def test_a_vendor_edits_only_its_own_catalogue_and_an_admin_any(world: World) ->
 def test_a_new_location_moves_the_vendor_in_distance_ranking(vendor_with_hours: World) -> None:
     world = vendor_with_hours
     far = Location(HERE.latitude + 1.0, HERE.longitude)  # about 111 km away
-    vendor = set_location("v1", "1 Far Rd", far, "Far Away", V1, world.uow())
+    vendor = set_location("v1", "1 Far Rd", far, "Far Away", V1, world.uow(), world.clock)
 
     assert vendor.zone == "Far Away"
     with pytest.raises(NoProvidersAvailable):
@@ -168,3 +169,31 @@ def test_availability_shows_open_and_free_windows_for_any_dates(vendor_with_hour
 
     assert found.open == (Interval(at(2, 9).start, at(2, 17).start),)
     assert [w.minutes for w in found.free] == [60, 6 * 60]
+
+
+def test_every_catalogue_change_is_in_the_admin_audit_with_who_and_what(
+    vendor_with_hours: World,
+) -> None:
+    world = vendor_with_hours
+    put_service(
+        "v1", ServiceOffer("massage", Money("CAD", 9000), (60,)), ADMIN, world.uow(), world.clock
+    )
+    set_location("v1", "9 Secret Lane", HERE, "Vancouver – Kitsilano", V1, world.uow(), world.clock)
+
+    with world.uow() as uow:
+        audit = [(a.actor_id, a.action, a.reason) for a in uow.principals.actions("v1")]
+    assert audit == [
+        ("v1", AdminAction.CATALOGUE, "weekly hours (America/Vancouver)"),
+        ("adm", AdminAction.CATALOGUE, "service massage offered"),
+        ("v1", AdminAction.CATALOGUE, "location set (zone Vancouver – Kitsilano)"),
+    ]
+    assert all("Secret" not in reason for _, _, reason in audit)  # never the address
+
+
+def test_a_refused_catalogue_change_leaves_no_audit(vendor_with_hours: World) -> None:
+    world = vendor_with_hours
+    with pytest.raises(NotFound):
+        remove_exception("v1", NOW.date(), V1, world.uow(), world.clock)
+
+    with world.uow() as uow:
+        assert len(uow.principals.actions("v1")) == 1  # the weekly hours only

@@ -18,6 +18,7 @@ from bookiji_core.errors import (
     NotFound,
 )
 from bookiji_core.ports import Clock, UnitOfWork
+from bookiji_core.principals import AdminAction, PrincipalAction
 from bookiji_core.schedule import WEEKDAYS, DayException, Hours, VendorSchedule
 from bookiji_core.values import Interval, Location, VendorId
 
@@ -90,24 +91,34 @@ def _check_strands(
         )
 
 
+def _audit(uow: UnitOfWork, caller: Principal, vid: VendorId, what: str, now: datetime) -> None:
+    # Who changed which vendor's catalogue, and what: in the admin audit (append-only).
+    entry = PrincipalAction(now, caller.subject_id, AdminAction.CATALOGUE, vid, Role.VENDOR, what)
+    uow.principals.record(entry)
+
+
 def change_catalogue(
     vendor_id: str,
     caller: Principal,
     uow: UnitOfWork,
     clock: Clock,
     change: Callable[[VendorCatalogue], VendorCatalogue],
+    what: str = "catalogue changed",
 ) -> CatalogueView:
     """Apply `change` to the catalogue in one transaction, refusing one that strands a
-    booking. The vendor's service list follows the offers, so quotes find it at once."""
+    booking, and audit it (`what` says what changed). The vendor's service list follows the
+    offers, so quotes find it at once."""
     vid = _authorise(caller, vendor_id)
+    now = clock.now()
     with uow:
         vendor, before = _load(uow, vid)
         after = change(before)
-        _check_strands(uow, before, after, clock.now())
+        _check_strands(uow, before, after, now)
         uow.catalogues.save(after)
         if vendor.services != after.service_types:
             vendor = attrs.evolve(vendor, services=after.service_types)
             uow.vendors.add(vendor)
+        _audit(uow, caller, vid, what, now)
         uow.commit()
     return CatalogueView(vendor, after)
 
@@ -115,13 +126,17 @@ def change_catalogue(
 def put_service(
     vendor_id: str, offer: ServiceOffer, caller: Principal, uow: UnitOfWork, clock: Clock
 ) -> CatalogueView:
-    return change_catalogue(vendor_id, caller, uow, clock, lambda c: c.with_offer(offer))
+    what = f"service {offer.service_type} offered"
+    return change_catalogue(vendor_id, caller, uow, clock, lambda c: c.with_offer(offer), what)
 
 
 def remove_service(
     vendor_id: str, service_type: str, caller: Principal, uow: UnitOfWork, clock: Clock
 ) -> CatalogueView:
-    return change_catalogue(vendor_id, caller, uow, clock, lambda c: c.without_offer(service_type))
+    what = f"service {service_type} removed"
+    return change_catalogue(
+        vendor_id, caller, uow, clock, lambda c: c.without_offer(service_type), what
+    )
 
 
 def set_weekly_hours(
@@ -136,7 +151,7 @@ def set_weekly_hours(
         schedule = VendorSchedule(time_zone, weekly, c.schedule.exceptions)
         return c.with_schedule(schedule)
 
-    return change_catalogue(vendor_id, caller, uow, clock, change)
+    return change_catalogue(vendor_id, caller, uow, clock, change, f"weekly hours ({time_zone})")
 
 
 def set_exception(
@@ -147,7 +162,8 @@ def set_exception(
         exceptions = tuple(sorted([*kept, exception], key=lambda e: e.on))
         return c.with_schedule(attrs.evolve(c.schedule, exceptions=exceptions))
 
-    return change_catalogue(vendor_id, caller, uow, clock, change)
+    what = f"exception on {exception.on.isoformat()}"
+    return change_catalogue(vendor_id, caller, uow, clock, change, what)
 
 
 def remove_exception(
@@ -159,7 +175,8 @@ def remove_exception(
         kept = tuple(e for e in c.schedule.exceptions if e.on != on)
         return c.with_schedule(attrs.evolve(c.schedule, exceptions=kept))
 
-    return change_catalogue(vendor_id, caller, uow, clock, change)
+    what = f"exception on {on.isoformat()} removed"
+    return change_catalogue(vendor_id, caller, uow, clock, change, what)
 
 
 def set_location(
@@ -169,8 +186,10 @@ def set_location(
     zone: str,
     caller: Principal,
     uow: UnitOfWork,
+    clock: Clock,
 ) -> Vendor:
-    """The exact place (personal data, never shown to customers) and its public zone."""
+    """The exact place (personal data, never shown to customers) and its public zone; the
+    audit says the location changed and the zone, never the address."""
     vid = _authorise(caller, vendor_id)
     if not address.strip():
         raise InvalidInput("address", "address must not be empty")
@@ -180,6 +199,7 @@ def set_location(
         vendor, _catalogue = _load(uow, vid)
         vendor = attrs.evolve(vendor, address=address.strip(), location=location, zone=zone.strip())
         uow.vendors.add(vendor)
+        _audit(uow, caller, vid, f"location set (zone {vendor.zone})", clock.now())
         uow.commit()
     return vendor
 

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from bookiji_core.access import Principal, Role
+from bookiji_core.errors import IllegalTransition, InvalidInput, NotFound
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports import Clock, UnitOfWork
+from bookiji_core.principals import AdminAction, PrincipalAction
 
 PAUSED = "outbox.paused"
 
@@ -83,3 +86,38 @@ def drain_dlq(
         if progress is not None:
             progress(len(drained), total)
     return drained
+
+
+MAX_REASON = 500
+
+
+def resolve_dead_message(
+    message_id: str, reason: str, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> OutboxMessage:
+    """Close one dead message after a person decided what it needed (refunded by hand in the
+    provider's dashboard, a duplicate, a booking settled otherwise): it leaves the DLQ for
+    good, so "DLQ depth > 0" resolves, and the decision is in the admin audit
+    (`principal_actions`, action `dlq_resolve`). Refuses an empty reason, an unknown id and a
+    message that is not in the DLQ, changing nothing."""
+    principal.require(Role.ADMIN)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "say why the message needs nothing more (--reason)")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason", f"a reason has at most {MAX_REASON} characters")
+    now = clock.now()
+    with uow:
+        message = uow.outbox.get(message_id, for_update=True)
+        if message is None:
+            raise NotFound(f"no outbox message {message_id}")
+        if message.state is not OutboxState.DLQ:
+            raise IllegalTransition(f"message {message_id} is {message.state}, not in the DLQ")
+        resolved = message.resolve(now, f"resolved by {principal.subject_id}: {reason}")
+        uow.outbox.update(resolved)
+        uow.principals.record(
+            PrincipalAction(
+                now, principal.subject_id, AdminAction.DLQ_RESOLVE, message_id, Role.ADMIN, reason
+            )
+        )
+        uow.commit()
+    return resolved

@@ -152,7 +152,7 @@ def _location(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) ->
     address, where, zone = io.location(body)
 
     def run(who: Principal) -> uc.CatalogueView:
-        uc.set_location(args.vendor_id, address, where, zone, who, uow())
+        uc.set_location(args.vendor_id, address, where, zone, who, uow(), clock)
         return uc.show_catalogue(args.vendor_id, who, uow(), clock)
 
     return _change(args, uow, clock, run)

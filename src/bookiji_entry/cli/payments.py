@@ -1,5 +1,5 @@
 """Payments operations (runbook Incident-001): `bkctl outbox status|pause|resume`,
-`bkctl dlq list|drain`, `bkctl ledger reconcile [--fix]`, each with `--json`."""
+`bkctl dlq list|drain|resolve`, `bkctl ledger reconcile [--fix]`, each with `--json`."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from bookiji_core.usecases import (
     reconcile,
     set_paused,
 )
+from bookiji_core.usecases.outbox_ops import resolve_dead_message
 from bookiji_core.usecases.outbox_progress import OutboxProgress, follow_outbox
 from bookiji_entry.cli._common import CliError, add_json, print_json
+from bookiji_entry.cli._operator import add_operator, operator
 
 POLL_SECONDS = 0.5
 
@@ -40,14 +42,19 @@ def register(commands: Any) -> None:
 
     dlq = commands.add_parser(
         "dlq",
-        help="list or drain the outbox dead-letter queue",
+        help="list, drain or resolve the outbox dead-letter queue",
         description=(
             "list: the dead messages and their last errors. drain: put them back in the queue "
             "with a fresh budget of attempts, spaced out, then (with --wait) show the relay "
-            "working through them; failures retry with exponential backoff."
+            "working through them; failures retry with exponential backoff. resolve ID "
+            "--reason R: close one message after a person decided it needs nothing more "
+            "(audited); it is never sent again."
         ),
     )
-    dlq.add_argument("action", choices=["list", "drain"])
+    dlq.add_argument("action", choices=["list", "drain", "resolve"])
+    dlq.add_argument("id", nargs="?", help="resolve: the message id (from dlq list)")
+    dlq.add_argument("--reason", default="", help="resolve: why, kept in the admin audit")
+    add_operator(dlq)
     dlq.add_argument("--limit", type=int, default=100, help="at most this many (100)")
     dlq.add_argument(
         "--spacing",
@@ -123,6 +130,19 @@ def _message_json(message: OutboxMessage) -> dict[str, Any]:
 def run_dlq(args: argparse.Namespace, unit_of_work: UnitOfWorkFactory, clock: Clock) -> int:
     if args.limit < 1 or args.spacing < 0 or args.wait < 0:
         raise CliError("--limit must be positive, --spacing and --wait not negative", 2)
+    if args.action == "resolve":
+        if not args.id:
+            raise CliError("dlq resolve needs the message id: bkctl dlq resolve ID --reason R", 2)
+        resolved = resolve_dead_message(args.id, args.reason, operator(args), unit_of_work(), clock)
+        if args.json:
+            print_json(_message_json(resolved))
+        else:
+            print(
+                f"resolved {resolved.id} ({resolved.command.action} {resolved.command.booking_id})"
+            )
+        return 0
+    if args.id:
+        raise CliError(f"dlq {args.action} takes no message id", 2)
     if args.action == "list":
         dead = dlq_messages(unit_of_work(), args.limit)
         if args.json:

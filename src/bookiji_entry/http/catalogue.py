@@ -77,7 +77,7 @@ def delete_exception(deps: CatalogueDeps, call: Call) -> Response:
 def put_location(deps: CatalogueDeps, call: Call) -> Response:
     caller = principal(call, deps.uow, deps.clock)
     address, where, zone = io.location(call.json())
-    uc.set_location(_vid(call), address, where, zone, caller, deps.uow())
+    uc.set_location(_vid(call), address, where, zone, caller, deps.uow(), deps.clock)
     return JSONResponse(io.view(uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)))
 
 
