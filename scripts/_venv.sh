@@ -1,5 +1,6 @@
 # Sourced by scripts/serve and scripts/test: make .venv and install the project into it.
-# Usage: ensure_venv [EXTRA]   (EXTRA is an optional-dependencies group, e.g. "test")
+# Usage: ensure_venv [EXTRAS]  (optional-dependencies groups, comma-separated, e.g. "test" or
+# "server,postgres,stripe"; `pip install bookiji` alone is the core library without the service)
 
 ensure_venv() {
   local extra="${1:-}" spec="." python="${PYTHON:-python3}"

@@ -16,9 +16,8 @@ import attrs
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.simcity.state import ProviderState
-from bookiji_adapters.stripe import StripePaymentGateway
 from bookiji_core.ports import Clock, PaymentGateway
-from bookiji_entry.settings import Profile, Settings
+from bookiji_entry.settings import Profile, Settings, SettingsError
 
 # SimCity signs with this unless BOOKIJI_STRIPE_WEBHOOK_SECRET says otherwise; never Stripe's.
 SIMCITY_WEBHOOK_SECRET = "whsec_simcity_local"
@@ -26,6 +25,13 @@ SIMCITY_WEBHOOK_SECRET = "whsec_simcity_local"
 
 def gateway_for(settings: Settings, clock: Clock) -> PaymentGateway:
     if settings.profile is Profile.PRODUCTION or settings.stripe_api_key:
+        try:  # the Stripe SDK comes with the bookiji[stripe] extra
+            from bookiji_adapters.stripe.payments import StripePaymentGateway
+        except ModuleNotFoundError as missing:
+            raise SettingsError(
+                f"Stripe payments need the Stripe SDK ({missing.name} is not installed): "
+                "pip install 'bookiji[stripe]'"
+            ) from None
         return StripePaymentGateway(
             settings.stripe_api_key or "", base_url=settings.stripe_api_base
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -11,6 +12,11 @@ import pytest
 from tests.ops.layout import REPO, promtool_test_files, rule_files
 
 RUNBOOKS = REPO / "ops" / "runbooks"
+# runbook_url is absolute: the published runbooks' base (the `runbook_base_url` external label
+# of the Prometheus configuration, docs/metrics.md) + the runbook's file name.
+RUNBOOK_URL = re.compile(
+    r"\{\{ \$externalLabels\.runbook_base_url \}\}/([a-z0-9-]+\.md)(#[a-z0-9-]+)?"
+)
 
 # The seed's alerts (shared/seed/operational_readiness.md) and the SLO burn-rate alerts:
 # name -> (severity, for). A change here is a change to what wakes people up.
@@ -63,11 +69,30 @@ def test_every_alert_has_a_summary_a_description_and_a_runbook_url(yaml: ModuleT
             assert annotations.get(key, "").strip(), f"{name} has no {key}"
 
 
-def test_every_runbook_url_points_to_a_runbook_in_the_repository(yaml: ModuleType) -> None:
+def runbook(url: str) -> Path:
+    """The runbook a runbook_url template links to; AssertionError if it is not one."""
+    found = RUNBOOK_URL.fullmatch(url)
+    assert found, f"{url!r} is not the runbook base URL + a runbook's file name"
+    return RUNBOOKS / found.group(1)
+
+
+def test_every_runbook_url_is_the_base_url_and_a_runbook_in_the_repository(
+    yaml: ModuleType,
+) -> None:
     for name, rule in alerts(yaml).items():
         url = rule["annotations"]["runbook_url"]
-        path = REPO / url.split("#")[0]
-        assert url.startswith("ops/runbooks/") and path.is_file(), f"{name}: {url}"
+        assert runbook(url).is_file(), f"{name}: {url}"
+
+
+def test_every_unit_test_renders_an_absolute_runbook_url(yaml: ModuleType) -> None:
+    for path in promtool_test_files():
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            base = case.get("external_labels", {}).get("runbook_base_url", "")
+            assert base.startswith("https://"), f"{path.name}: {case['name']} has no base URL"
+            for check in case.get("alert_rule_test", []):
+                for alert in check.get("exp_alerts") or []:
+                    url = alert["exp_annotations"]["runbook_url"]
+                    assert url.startswith(base + "/") and url.endswith(".md"), url
 
 
 @pytest.mark.parametrize(
@@ -76,7 +101,7 @@ def test_every_runbook_url_points_to_a_runbook_in_the_repository(yaml: ModuleTyp
 )
 def test_every_alert_runbook_has_the_sections_on_call_needs(yaml: ModuleType, section: str) -> None:
     for url in {rule["annotations"]["runbook_url"] for rule in alerts(yaml).values()}:
-        headings = re.findall(r"^## (.+)$", (REPO / url).read_text(), flags=re.MULTILINE)
+        headings = re.findall(r"^## (.+)$", runbook(url).read_text(), flags=re.MULTILINE)
         assert any(h.startswith(section) for h in headings), f"{url} has no '## {section}'"
 
 

@@ -13,8 +13,9 @@ import pytest
 from tests.ops.layout import DASHBOARD, METRICS_DOC, promtool_test_files, rule_files
 
 METRIC_TYPES = {"counter", "gauge", "histogram"}
-# Labels Prometheus attaches to every scraped series; not part of the service's contract.
-TARGET_LABELS = {"job", "instance"}
+# Labels Prometheus attaches to every scraped series (`env` by the scrape configuration,
+# docs/metrics.md "Labels"); not part of the service's contract.
+TARGET_LABELS = {"job", "instance", "env"}
 STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 NAMES = re.compile(r"(?<![\w:])bookiji[_:][\w:]*")
 SELECTOR = re.compile(r"(?<![\w:])(bookiji_\w+)\s*\{([^}]*)\}")

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
+from bookiji_core import __version__
 from bookiji_core.errors import DomainError, InvalidInput
 from bookiji_entry.bootstrap import Services, inject
 from bookiji_entry.cli._common import CliError, Wiring
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run and operate Bookiji core: serve the API, migrate, seed, try the flow.",
         epilog="Settings come from BOOKIJI_* environment variables (see README.md).",
     )
+    parser.add_argument("--version", action="version", version=f"bkctl (bookiji) {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in command_modules():
         module.register(commands)
