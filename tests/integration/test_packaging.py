@@ -1,0 +1,98 @@
+"""Packaging: one version everywhere, a light core distribution, extras for the service."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+import pytest
+
+import bookiji_core
+from bookiji_entry.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+SERVICE = {"sqlalchemy", "starlette", "uvicorn", "stripe", "psycopg", "punq", "alembic"}
+
+
+def name_of(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_bkctl_version_is_the_one_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"bkctl (bookiji) {bookiji_core.__version__}"
+    assert importlib.metadata.version("bookiji") == bookiji_core.__version__
+    assert PYPROJECT["project"]["dynamic"] == ["version"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "bookiji_core.__version__"
+    }
+
+
+def test_the_changelog_describes_the_current_version() -> None:
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert released and released[0] == bookiji_core.__version__
+
+
+def test_the_core_distribution_needs_only_attrs_and_the_extras_add_the_service() -> None:
+    project = PYPROJECT["project"]
+    extras = project["optional-dependencies"]
+    assert [name_of(r) for r in project["dependencies"]] == ["attrs"]
+    assert {name_of(r) for r in extras["server"]} >= {"starlette", "uvicorn", "sqlalchemy"}
+    assert [name_of(r) for r in extras["postgres"]] == ["psycopg"]
+    assert [name_of(r) for r in extras["stripe"]] == ["stripe"]
+    assert [name_of(r) for r in extras["ops"]] == ["py-spy"]
+    assert project["license"] == "Apache-2.0" and (ROOT / "LICENSE").is_file()
+    assert any(
+        c.startswith("Programming Language :: Python :: 3.11") for c in project["classifiers"]
+    )
+
+
+@pytest.mark.slow
+def test_a_core_only_install_of_the_wheel_imports_the_core_without_the_service(
+    tmp_path: Path,
+) -> None:
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", tmp_path, ROOT],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("bookiji-*.whl")
+    venv.create(tmp_path / "venv", with_pip=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    installed = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+
+    listed = subprocess.run(
+        [python, "-m", "pip", "list", "--format=freeze", "--exclude", "pip"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    names = {name_of(line) for line in listed.stdout.split()}
+    assert names - {"setuptools"} == {"attrs", "bookiji"}, listed.stdout
+    probe = (
+        "import importlib.util, bookiji_core, bookiji_core.usecases; "
+        "from importlib.resources import files; "
+        f"missing = [m for m in {sorted(SERVICE)!r} if importlib.util.find_spec(m)]; "
+        "ops = files('bookiji_entry') / 'ops_files' / 'prometheus' / 'alerts.yml'; "
+        "print(bookiji_core.__version__, missing, ops.is_file())"
+    )
+    imported = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.split() == [bookiji_core.__version__, "[]", "True"]
