@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from bookiji_core import correlation
 from bookiji_core.payment_decisions import GatewayStep, PaymentCommand, next_step
 from bookiji_core.payment_values import (
     IntentStatus,
@@ -69,15 +70,19 @@ class OutboxMessage:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     committed_at: datetime | None = None
+    # The request's correlation id (X-Request-ID) that queued it, for the relay's log lines.
+    correlation_id: str | None = None
 
     @classmethod
     def queue(cls, message_id: str, command: PaymentCommand, now: datetime) -> OutboxMessage:
+        """A new message, carrying the correlation id of the work that queues it."""
         return cls(
             id=message_id,
             command=command,
             state=OutboxState.QUEUED,
             created_at=now,
             next_attempt_at=now,
+            correlation_id=correlation.current(),
         )
 
     @property
@@ -138,6 +143,17 @@ class OutboxMessage:
         `note` (who and why) is appended to its last error."""
         error = f"{self.last_error}; {note}" if self.last_error else note
         return attrs.evolve(self, state=OutboxState.RESOLVED, last_error=error, committed_at=now)
+
+    def release(self) -> OutboxMessage:
+        """Given back unattempted by a worker that is stopping: queued again at once, for
+        another relay to take, without spending an attempt."""
+        return attrs.evolve(
+            self,
+            state=OutboxState.QUEUED,
+            attempts=max(0, self.attempts - 1),
+            lease_owner=None,
+            lease_until=None,
+        )
 
     def redrive(self, at: datetime) -> OutboxMessage:
         """Out of the DLQ with a fresh budget of attempts (runbook Incident-001)."""

@@ -2,9 +2,12 @@
 
 # No `from __future__ import annotations`: punq reads the real annotations of what it builds.
 import inspect
+import os
 import random
 import shutil
+import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -51,7 +54,7 @@ from bookiji_entry.parts import database_for as database_for
 from bookiji_entry.parts import token_policy_for as token_policy_for
 from bookiji_entry.payments import WebhookSecret, gateway_for, webhook_secret
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
-from bookiji_entry.workers import Loop
+from bookiji_entry.workers import Copy, Loop
 from bookiji_simcity.daemon import SimCityDaemon
 from bookiji_simcity.world import Wiring
 
@@ -175,13 +178,32 @@ def routes(services: Services) -> list[BaseRoute]:
     return [r for module in http.route_modules() for r in _call(container, module.routes, {})]
 
 
-def loops(services: Services) -> list[Loop]:
-    """The loops of every module of `bookiji_entry.workers`, each given what it declares."""
+def loops(
+    services: Services,
+    names: Iterable[str] | None = None,
+    *,
+    concurrency: int = 1,
+    stop: threading.Event | None = None,
+) -> list[Loop]:
+    """`concurrency` copies of each named worker of `bookiji_entry.workers` (all of them by
+    default), each built with what its `build` declares; only those named are built. A worker
+    with nothing to do in this deployment (its `build` returns None) is left out. `stop` is the
+    signal every copy watches (the caller sets it to stop them)."""
     container = _wired(services)
-    found: Iterable[list[Loop]] = (
-        _call(container, module.loops, {}) for module in workers.loop_modules()
-    )
-    return [loop for some in found for loop in some]
+    known = workers.registered()
+    chosen = [known[name] for name in names] if names is not None else list(known.values())
+    signal = stop or threading.Event()
+    host, pid = socket.gethostname(), os.getpid()
+    built: list[Loop] = []
+    for worker in chosen:
+        takes_copy = "copy" in inspect.signature(worker.build).parameters
+        for index in range(concurrency):
+            copy = Copy(worker.name, host, pid, index, signal)
+            tick = _call(container, worker.build, {"copy": copy} if takes_copy else {})
+            if tick is None:
+                break
+            built.append(Loop(worker.name, worker.interval, tick))
+    return built
 
 
 # -- SimCity's graphs: a lower floor cannot import this module, so entry passes these down ----

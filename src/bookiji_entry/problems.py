@@ -11,13 +11,13 @@ request is well formed but cannot be satisfied; 404 would suggest a wrong URL).
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bookiji_core import correlation
 from bookiji_core.errors import (
     CatalogueChangeStrandsBooking,
     DomainError,
@@ -27,8 +27,9 @@ from bookiji_core.errors import (
 )
 
 MEDIA_TYPE = "application/problem+json"
-# Set by the observability middleware for the duration of each request.
-CORRELATION_ID: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+# Set by the observability middleware for the duration of each request (core's variable:
+# what a request queues in the outbox carries it to the relay and the webhook).
+CORRELATION_ID = correlation.CORRELATION_ID
 TYPE_PREFIX = "urn:bookiji:problem:"
 
 # code -> (HTTP status, title). Every DomainError subclass of the core must appear here

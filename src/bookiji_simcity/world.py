@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from functools import partial
 
 import attrs
 
@@ -167,16 +168,10 @@ class Actions:
         owner: str,
         checkpoint: Checkpoint | None = None,
     ) -> OutboxRelay:
-        extra = {} if checkpoint is None else {"checkpoint": checkpoint}
-        return OutboxRelay(
-            self.uow(),
-            gateway,
-            self.clock,
-            telemetry,
-            owner=owner,
-            settings=RelaySettings(),
-            **extra,
-        )
+        relay = partial(OutboxRelay, self.uow(), gateway, self.clock, telemetry, owner=owner)
+        if checkpoint is None:
+            return relay(settings=RelaySettings())
+        return relay(settings=RelaySettings(), checkpoint=checkpoint)
 
 
 @attrs.define

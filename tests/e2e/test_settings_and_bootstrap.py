@@ -170,7 +170,8 @@ def _commands() -> dict[str, Any]:
 
 
 def test_no_route_module_loop_or_command_is_handed_the_services_or_a_container() -> None:
-    factories = [m.routes for m in http.route_modules()] + [m.loops for m in workers.loop_modules()]
+    builds = [w.build for w in workers.registered().values()]
+    factories = [m.routes for m in http.route_modules()] + builds
     # serve and worker are a process's main: they build the app or the loops from everything.
     commands = [run for path, run in _commands().items() if path not in {"serve", "worker"}]
     handed = {

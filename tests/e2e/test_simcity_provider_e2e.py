@@ -19,10 +19,10 @@ from bookiji_adapters.simcity.sql_state import SqlAlchemyProviderState
 from bookiji_core.payments import OutboxState
 from bookiji_core.usecases import outbox_status
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import Services, bootstrap, inject
+from bookiji_entry.bootstrap import Services, bootstrap, inject, loops
 from bookiji_entry.cli import main
 from bookiji_entry.settings import METRICS_DIR_VARIABLE, Profile, Settings
-from bookiji_entry.workers.outbox import loops, relay_for
+from bookiji_entry.workers.outbox import relay_for
 
 from .conftest import CUSTOMER, NOW, bearer, confirm, quote, vendor
 
@@ -84,7 +84,7 @@ def test_a_booking_held_before_a_restart_is_captured_and_receipted_after_it(
         )
         assert response.status_code == 200, response.text
         report = inject(relay_for, after, owner="after").drain()
-        (deliver,) = [loop for loop in inject(loops, after) if loop.name == "simcity-webhooks"]
+        (deliver,) = loops(after, ["simcity-webhooks"])
         delivered = deliver.tick()
         shown = client.get(
             f"/api/bookings/{booking['booking_id']}", headers=bearer(CUSTOMER)

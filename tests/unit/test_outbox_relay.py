@@ -18,7 +18,7 @@ from bookiji_core import (
 )
 from bookiji_core.ledger import LedgerKind
 from bookiji_core.payments import backoff_delay, retry_delay
-from bookiji_core.usecases import drain_dlq, outbox_status, set_paused
+from bookiji_core.usecases import OutboxRelay, drain_dlq, outbox_status, set_paused
 from tests.payments_world import CONFIRM_WITHIN, PaymentWorld, SimulatedCrash, crash_at
 
 
@@ -509,3 +509,31 @@ def test_a_capture_that_lands_on_a_booking_rolled_back_meanwhile_is_refunded(
         LedgerKind.CAPTURE,
         LedgerKind.REFUND,
     ]
+
+
+def test_a_stopping_relay_finishes_its_message_and_gives_back_the_rest_at_once(
+    world: PaymentWorld,
+) -> None:
+    booked = [world.book() for _ in range(3)]
+    delivered: list[str] = []
+
+    def stop_after_first(step: str) -> None:
+        if step == "after_gateway":
+            delivered.append(step)
+
+    stopping = OutboxRelay(
+        world.storage.unit_of_work(),
+        world.gateway,
+        world.clock,
+        world.telemetry,
+        owner="stopping",
+        checkpoint=stop_after_first,
+        stopping=lambda: bool(delivered),  # SIGTERM arrives during the first delivery
+    )
+    report = stopping.run_once()
+
+    assert (report.claimed, report.committed, report.released) == (3, 1, 2)
+    queued = [m for b in booked for m in world.messages(b) if m.state is OutboxState.QUEUED]
+    assert len(queued) == 2 and all(m.attempts == 0 and m.lease_owner is None for m in queued)
+    assert world.relay("other").run_once().committed == 2  # no lease to wait out
+    assert one_effect_per_key(world)

@@ -59,6 +59,15 @@ class InMemoryOutbox(Repo):
                 held.append(message_id)
         return held
 
+    def release(self, message_ids: Sequence[str], *, owner: str) -> list[str]:
+        released = []
+        for message_id in message_ids:
+            m = self._s.outbox.get(message_id)
+            if m is not None and m.holds_lease(owner):
+                self._s.outbox[message_id] = m.release()
+                released.append(message_id)
+        return released
+
     def update(self, message: OutboxMessage) -> None:
         self._s.outbox[message.id] = message
 

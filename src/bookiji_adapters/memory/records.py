@@ -1,4 +1,4 @@
-"""In-memory small records: operator controls, idempotency keys, and access log."""
+"""In-memory small records: operator controls, idempotency keys, access log, heartbeats."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from bookiji_adapters.memory.state import Repo
 from bookiji_core.access import AccessLogEntry
 from bookiji_core.errors import IdempotencyInProgress
 from bookiji_core.idempotency import IdempotencyRecord
+from bookiji_core.ports.workers import Heartbeat
 
 
 class InMemoryControls(Repo):
@@ -40,3 +41,20 @@ class InMemoryAccessLog(Repo):
 
     def for_subject(self, subject_id: str) -> list[AccessLogEntry]:
         return [e for e in self._s.access_log if e.subject_id == subject_id]
+
+
+class InMemoryWorkerHeartbeats(Repo):
+    def beat(self, heartbeat: Heartbeat) -> None:
+        self._s.heartbeats[(heartbeat.worker, heartbeat.host, heartbeat.pid)] = heartbeat
+
+    def remove(self, worker: str, host: str, pid: int) -> None:
+        self._s.heartbeats.pop((worker, host, pid), None)
+
+    def all(self) -> list[Heartbeat]:
+        return [self._s.heartbeats[key] for key in sorted(self._s.heartbeats)]
+
+    def forget_before(self, at: datetime) -> int:
+        old = [key for key, beat in self._s.heartbeats.items() if beat.beat_at < at]
+        for key in old:
+            del self._s.heartbeats[key]
+        return len(old)

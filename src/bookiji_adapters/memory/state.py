@@ -14,6 +14,7 @@ from bookiji_core.catalogue import Customer, Vendor, VendorCatalogue
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage
+from bookiji_core.ports.workers import Heartbeat
 from bookiji_core.principals import Admin, PrincipalAction, TokenGrant
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
@@ -42,6 +43,7 @@ class MemoryState:
     admins: dict[str, Admin] = attrs.field(factory=dict)
     principal_actions: list[PrincipalAction] = attrs.field(factory=list)
     notify: NotificationTables = attrs.field(factory=NotificationTables)
+    heartbeats: dict[tuple[str, str, int], Heartbeat] = attrs.field(factory=dict)
 
     def working_copy(self) -> MemoryState:
         # A shallow copy of each collection: values are immutable or copied on the way in and

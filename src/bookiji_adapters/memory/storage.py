@@ -16,6 +16,7 @@ from bookiji_adapters.memory.records import (
     InMemoryAccessLog,
     InMemoryControls,
     InMemoryIdempotencyKeys,
+    InMemoryWorkerHeartbeats,
 )
 from bookiji_adapters.memory.state import MemoryState
 from bookiji_core.ports.notifications import ContactChannels, Notifications
@@ -35,6 +36,7 @@ from bookiji_core.ports.storage import (
     Vendors,
     WebhookInbox,
 )
+from bookiji_core.ports.workers import WorkerHeartbeats
 
 
 class InMemoryStorage:
@@ -72,6 +74,7 @@ class InMemoryUnitOfWork:
         self.privacy: Privacy = InMemoryPrivacy(self)
         self.notifications: Notifications = InMemoryNotifications(self)
         self.contact_channels: ContactChannels = InMemoryContactChannels(self)
+        self.workers: WorkerHeartbeats = InMemoryWorkerHeartbeats(self)
 
     def read_only(self) -> InMemoryUnitOfWork:
         self._reading = True

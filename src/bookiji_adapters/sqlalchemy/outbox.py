@@ -40,6 +40,7 @@ def _message_row(message: OutboxMessage) -> dict[str, Any]:
         "sequence": command.sequence,
         "intent_id": command.intent_id,
         "created_at": message.created_at,
+        "correlation_id": message.correlation_id,
     }
 
 
@@ -62,6 +63,7 @@ def _message(row: RowMapping) -> OutboxMessage:
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
         committed_at=row["committed_at"],
+        correlation_id=row["correlation_id"],
     )
 
 
@@ -121,6 +123,27 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
         )
         held = set(self._conn.scalars(stmt))
         return [message_id for message_id in message_ids if message_id in held]
+
+    def release(self, message_ids: Sequence[str], *, owner: str) -> list[str]:
+        if not message_ids:
+            return []
+        stmt = (
+            update(outbox_messages)
+            .where(
+                _m.id.in_(message_ids),
+                _m.state == OutboxState.IN_FLIGHT.value,
+                _m.lease_owner == owner,
+            )
+            .values(
+                state=OutboxState.QUEUED.value,
+                attempts=_m.attempts - 1,  # its claim counted one; nothing was attempted
+                lease_owner=None,
+                lease_until=None,
+            )
+            .returning(_m.id)
+        )
+        released = set(self._conn.scalars(stmt))
+        return [message_id for message_id in message_ids if message_id in released]
 
     def update(self, message: OutboxMessage) -> None:
         stmt = update(outbox_messages).where(_m.id == message.id).values(_state_row(message))

@@ -189,6 +189,7 @@ outbox_messages = Table(
     Column("lease_owner", Text, nullable=True),
     Column("lease_until", UtcDateTime, nullable=True),
     Column("committed_at", UtcDateTime, nullable=True),
+    Column("correlation_id", String(128), nullable=True),
     Index(None, "state", "next_attempt_at"),
     Index(None, "state", "lease_until"),
     Index(None, "booking_id", "sequence"),
@@ -292,3 +293,4 @@ controls = Table(
 
 # Imported here so that `metadata` always holds the whole schema (migrations compare to it).
 from bookiji_adapters.sqlalchemy import notification_tables as _notifications  # noqa: E402, F401
+from bookiji_adapters.sqlalchemy import workers as _workers  # noqa: E402, F401

@@ -25,6 +25,7 @@ from bookiji_adapters.sqlalchemy.payments import (
 from bookiji_adapters.sqlalchemy.principals import SqlAlchemyPrincipals
 from bookiji_adapters.sqlalchemy.privacy import SqlAlchemyPrivacy
 from bookiji_adapters.sqlalchemy.quotes import SqlAlchemyQuotes
+from bookiji_adapters.sqlalchemy.workers import SqlAlchemyWorkerHeartbeats
 from bookiji_core.ports import (
     AccessLog,
     AuditTrail,
@@ -43,6 +44,7 @@ from bookiji_core.ports import (
     WebhookInbox,
 )
 from bookiji_core.ports.storage import Privacy
+from bookiji_core.ports.workers import WorkerHeartbeats
 
 
 class SqlAlchemyUnitOfWork:
@@ -71,6 +73,7 @@ class SqlAlchemyUnitOfWork:
         self.privacy: Privacy = SqlAlchemyPrivacy(self)
         self.notifications: Notifications = SqlAlchemyNotifications(self)
         self.contact_channels: ContactChannels = SqlAlchemyContactChannels(self)
+        self.workers: WorkerHeartbeats = SqlAlchemyWorkerHeartbeats(self)
 
     @property
     def connection(self) -> Connection:

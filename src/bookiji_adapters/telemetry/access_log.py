@@ -67,6 +67,7 @@ class AccessLogCounting:
         self.privacy = inner.privacy
         self.notifications = inner.notifications
         self.contact_channels = inner.contact_channels
+        self.workers = inner.workers
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

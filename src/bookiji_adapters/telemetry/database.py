@@ -1,5 +1,5 @@
 """Gauges read from the database at scrape time: outbox states, DLQ depth, double charges,
-notification states.
+notification states, worker heartbeats.
 
 Whatever process is scraped, and however many there are, the figures are the stored ones, so
 this collector is registered on the registry that serves a scrape, never in per-process files.
@@ -25,6 +25,7 @@ OUTBOX_MESSAGES = "bookiji_outbox_messages"
 DLQ_DEPTH = "bookiji_outbox_dlq_depth"
 DOUBLE_CHARGED = "bookiji_double_charged_bookings"
 NOTIFICATIONS = "bookiji_notification_messages"
+WORKER_HEARTBEAT = "bookiji_worker_heartbeat_timestamp_seconds"
 
 
 @attrs.frozen
@@ -32,6 +33,8 @@ class Snapshot:
     outbox: dict[str, int]
     double_charged: int
     notifications: dict[str, int] = attrs.field(factory=dict)
+    # (worker, host:pid) -> Unix time of its last beat
+    heartbeats: dict[tuple[str, str], float] = attrs.field(factory=dict)
 
 
 def read_snapshot(unit_of_work: UnitOfWorkFactory) -> Snapshot:
@@ -39,9 +42,11 @@ def read_snapshot(unit_of_work: UnitOfWorkFactory) -> Snapshot:
         counts = uow.outbox.counts()
         stored = uow.controls.get(DOUBLE_CHARGES)
         sent = uow.notifications.counts()
+        beats = {(b.worker, b.process): b.beat_at.timestamp() for b in uow.workers.all()}
     outbox = {state.value: int(counts.get(state, 0)) for state in OutboxState}
     notifications = {state.value: int(sent.get(state, 0)) for state in NotificationState}
-    return Snapshot(outbox, int(stored) if stored and stored.isdigit() else 0, notifications)
+    doubles = int(stored) if stored and stored.isdigit() else 0
+    return Snapshot(outbox, doubles, notifications, beats)
 
 
 class DatabaseCollector(Collector):
@@ -82,6 +87,12 @@ def _families(snapshot: Snapshot | None) -> Iterator[GaugeMetricFamily]:
         "Notifications now in each state, read from the database at scrape time.",
         labels=["state"],
     )
+    heartbeat = GaugeMetricFamily(
+        WORKER_HEARTBEAT,
+        "Unix time of each worker process's last loop beat, read from the database "
+        "(`bkctl worker status`; alert on time() minus its max by worker).",
+        labels=["worker", "process"],
+    )
     if snapshot is not None:
         for state, count in snapshot.outbox.items():
             messages.add_metric([state], count)
@@ -89,4 +100,6 @@ def _families(snapshot: Snapshot | None) -> Iterator[GaugeMetricFamily]:
         doubles.add_metric([], snapshot.double_charged)
         for state, count in snapshot.notifications.items():
             notifications.add_metric([state], count)
-    yield from (messages, depth, doubles, notifications)
+        for (worker, process), at in sorted(snapshot.heartbeats.items()):
+            heartbeat.add_metric([worker, process], at)
+    yield from (messages, depth, doubles, notifications, heartbeat)

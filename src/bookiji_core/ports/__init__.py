@@ -20,6 +20,7 @@ from bookiji_core.ports.storage import (
     Vendors,
     WebhookInbox,
 )
+from bookiji_core.ports.workers import Heartbeat, WorkerHeartbeats
 
 __all__ = [
     "AccessLog",
@@ -30,6 +31,7 @@ __all__ = [
     "ContactChannels",
     "Controls",
     "Customers",
+    "Heartbeat",
     "IdempotencyKeys",
     "Ids",
     "Ledger",
@@ -45,4 +47,5 @@ __all__ = [
     "UnitOfWorkFactory",
     "Vendors",
     "WebhookInbox",
+    "WorkerHeartbeats",
 ]

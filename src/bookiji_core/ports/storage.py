@@ -15,6 +15,7 @@ from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports.notifications import ContactChannels, Notifications
 from bookiji_core.ports.principals import Principals
+from bookiji_core.ports.workers import WorkerHeartbeats
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
@@ -122,6 +123,11 @@ class Outbox(Protocol):
     def renew_leases(self, message_ids: Sequence[str], *, owner: str, until: datetime) -> list[str]:
         """Heartbeat: extend `owner`'s leases on these in-flight messages to `until`. Returns
         the ids it still held (a lease that expired and was taken over is not renewed)."""
+        ...
+
+    def release(self, message_ids: Sequence[str], *, owner: str) -> list[str]:
+        """A stopping worker gives back `owner`'s in-flight messages among these, unattempted
+        (`OutboxMessage.release`): queued again at once. Returns the ids it gave back."""
         ...
 
     def update(self, message: OutboxMessage) -> None: ...
@@ -242,6 +248,7 @@ class UnitOfWork(Protocol):
     privacy: Privacy
     notifications: Notifications
     contact_channels: ContactChannels
+    workers: WorkerHeartbeats
 
     def __enter__(self) -> UnitOfWork: ...
 

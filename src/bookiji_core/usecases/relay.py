@@ -10,10 +10,13 @@ creation is the one effect that cannot be looked up before it has an id)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
+from bookiji_core import correlation
 from bookiji_core.booking import Actor
 from bookiji_core.errors import CardDeclined, ConcurrentUpdate, PaymentError
 from bookiji_core.payment_decisions import settles_without_person
@@ -25,9 +28,15 @@ from bookiji_core.usecases.relay_delivery import Checkpoint, Failed, Result, Wai
 
 __all__ = ["Checkpoint", "OutboxRelay", "RelayReport", "RelaySettings"]
 
+log = logging.getLogger("bookiji.relay")
+
 
 def _no_checkpoint(_step: str) -> None:
     return None
+
+
+def _running() -> bool:
+    return False
 
 
 @attrs.frozen
@@ -47,11 +56,13 @@ class RelayReport:
     declined: int = 0
     waited: int = 0
     lost_lease: int = 0
+    released: int = 0
     paused: bool = False
     committed_ids: list[str] = attrs.field(factory=list)
 
     def __iadd__(self, other: RelayReport) -> RelayReport:
-        for name in ("claimed", "committed", "retried", "dead", "declined", "waited", "lost_lease"):
+        counted = ("claimed", "committed", "retried", "dead", "declined", "waited")
+        for name in (*counted, "lost_lease", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.paused = other.paused
         self.committed_ids.extend(other.committed_ids)
@@ -71,6 +82,7 @@ class OutboxRelay:
         owner: str,
         settings: RelaySettings | None = None,
         checkpoint: Checkpoint = _no_checkpoint,
+        stopping: Callable[[], bool] = _running,
     ) -> None:
         self._uow = uow
         self._gateway = gateway
@@ -79,6 +91,7 @@ class OutboxRelay:
         self._owner = owner
         self._settings = settings or RelaySettings()
         self._checkpoint = checkpoint
+        self._stopping = stopping
         self._actor = Actor.system(f"relay:{owner}")
 
     def run_once(self) -> RelayReport:
@@ -97,8 +110,12 @@ class OutboxRelay:
         self._checkpoint("after_claim")
         lease_until = now + self._settings.lease
         for index, message in enumerate(batch):
+            if self._stopping():
+                self._release(batch[index:], report)
+                break
             lease_until = self._heartbeat(batch[index:], lease_until)
-            self._deliver(message, report)
+            with correlation.bound(message.correlation_id):
+                self._deliver(message, report)
         return report
 
     def drain(self, max_rounds: int = 1000) -> RelayReport:
@@ -107,9 +124,18 @@ class OutboxRelay:
         for _ in range(max_rounds):
             report = self.run_once()
             total += report
-            if report.claimed == 0:
+            if report.claimed == 0 or self._stopping():
                 break
         return total
+
+    def _release(self, remaining: list[OutboxMessage], report: RelayReport) -> None:
+        """Stopping: give back the messages not yet attempted, for another relay at once."""
+        with self._uow as uow:
+            released = uow.outbox.release([m.id for m in remaining], owner=self._owner)
+            uow.commit()
+        report.released += len(released)
+        if released:
+            log.info("outbox: stopping; gave back %d message(s) unattempted", len(released))
 
     def _heartbeat(self, remaining: list[OutboxMessage], lease_until: datetime) -> datetime:
         # Renew once half the lease is gone, so a slow provider never lets it lapse mid-call.
@@ -178,6 +204,16 @@ class OutboxRelay:
                 uow.outbox.update(current.commit(now))
                 outcome = "committed"
             uow.commit()
+        log.log(
+            logging.DEBUG if outcome == "waited" else logging.INFO,
+            "outbox: %s %s for booking %s (message %s, attempt %d)",
+            outcome,
+            action.value,
+            message.command.booking_id,
+            message.id,
+            message.attempts,
+            extra={"fields": {"booking_id": message.command.booking_id, "outcome": outcome}},
+        )
         if outcome == "waited":
             report.waited += 1
             return

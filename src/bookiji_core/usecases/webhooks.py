@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from bookiji_core.booking import Actor, ActorType
+import logging
+
+from bookiji_core import correlation
+from bookiji_core.booking import Actor, ActorType, Booking
 from bookiji_core.errors import DomainError
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWork
 from bookiji_core.usecases.payment_outcomes import record_answer
 from bookiji_core.webhooks import ReceivedEvent, WebhookEvent, WebhookOutcome
+
+log = logging.getLogger("bookiji.webhooks")
 
 
 def handle_payment_event(
@@ -48,6 +53,24 @@ def _handle(
         if intent is not None and intent.booking_id is not None:
             booking = uow.bookings.get(intent.booking_id, for_update=True)
             if booking is not None:
-                record_answer(uow, booking, intent, Actor(ActorType.WEBHOOK, event.id), ids, now)
+                with correlation.bound(_correlation_of(uow, booking)):
+                    actor = Actor(ActorType.WEBHOOK, event.id)
+                    record_answer(uow, booking, intent, actor, ids, now)
+                    uow.commit()
+                    log.info(
+                        "webhook: %s (%s) applied to booking %s, payment %s",
+                        event.type,
+                        event.id,
+                        booking.id,
+                        intent.status.value,
+                        extra={"fields": {"booking_id": booking.id, "event_id": event.id}},
+                    )
+                    return WebhookOutcome.SUCCESS
         uow.commit()
     return WebhookOutcome.SUCCESS
+
+
+def _correlation_of(uow: UnitOfWork, booking: Booking) -> str | None:
+    """The correlation id of the latest request that queued a payment of this booking."""
+    carried = [m.correlation_id for m in uow.outbox.for_booking(booking.id) if m.correlation_id]
+    return carried[-1] if carried else None

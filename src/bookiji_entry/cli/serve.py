@@ -1,9 +1,11 @@
-"""`bkctl serve`: the API under uvicorn, with the background loops in the same process."""
+"""`bkctl serve`: the API under uvicorn, with the background workers in the same process
+unless `--no-workers` (production's layout: API processes and `bkctl worker` processes)."""
 
 from __future__ import annotations
 
 import argparse
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -17,6 +19,7 @@ from bookiji_entry.app import create_app
 from bookiji_entry.bootstrap import Services, loops, token_policy_for
 from bookiji_entry.cli._common import CliError, Wiring, login
 from bookiji_entry.cli.seed import print_tokens, seed_or_refuse
+from bookiji_entry.heartbeats import HeartbeatWriter
 from bookiji_entry.metrics_dir import shared_metrics_dir
 from bookiji_entry.settings import Profile
 from bookiji_entry.workers import Background
@@ -27,15 +30,21 @@ def register(commands: Any) -> None:
         "serve",
         help="run the HTTP API",
         description=(
-            "Serve the HTTP API with uvicorn and run the background loops (auto-cancel) in "
-            "this process. On SQLite it first applies the migrations and, on an empty "
-            "database, seeds the demo pilot and prints its tokens. Ctrl-C stops it."
+            "Serve the HTTP API with uvicorn and run every background worker in this process "
+            "(--no-workers: the API only; run them with bkctl worker). On SQLite it first "
+            "applies the migrations and, on an empty database, seeds the demo pilot and "
+            "prints its tokens. Ctrl-C stops it."
         ),
     )
     parser.add_argument("--host", help="address to bind (default BOOKIJI_HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default BOOKIJI_PORT or 8000)")
     parser.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve the API only; the background workers run as `bkctl worker` processes",
     )
     parser.set_defaults(run=run)
 
@@ -50,7 +59,7 @@ def run(args: argparse.Namespace, wiring: Wiring) -> int:
             raise CliError("memory:// storage cannot be shared by several workers", 2)
         prepare(services)
         host, port = args.host or cfg.host, cfg.port if args.port is None else args.port
-        background = Background(loops(services))
+        background = _background(services, run_workers=not args.no_workers)
         background.start()
         try:
             with _stopped_by_signals():
@@ -73,6 +82,17 @@ def run(args: argparse.Namespace, wiring: Wiring) -> int:
         finally:
             background.close()
     return 0
+
+
+def _background(services: Services, *, run_workers: bool) -> Background:
+    """Every worker in threads of this process, each beating as `bkctl worker` does; or none."""
+    if not run_workers:
+        return Background([])
+    stop = threading.Event()
+    built = loops(services, stop=stop)
+    running = {x.name: 1 for x in built}
+    beats = HeartbeatWriter(services.database.unit_of_work, services.clock, running)
+    return Background(built, stop=stop, heartbeats=beats)
 
 
 class _Stop(Exception):

@@ -7,7 +7,7 @@ from functools import partial
 
 from bookiji_core.ports import Clock, Ids, UnitOfWorkFactory
 from bookiji_core.usecases import auto_cancel_due
-from bookiji_entry.workers import Loop
+from bookiji_entry.workers import Tick, Worker
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 5.0
@@ -20,5 +20,8 @@ def tick(uow: UnitOfWorkFactory, clock: Clock, ids: Ids) -> int:
     return len(cancelled)
 
 
-def loops(uow: UnitOfWorkFactory, clock: Clock, ids: Ids) -> list[Loop]:
-    return [Loop("auto-cancel", INTERVAL_SECONDS, partial(tick, uow, clock, ids))]
+def build(uow: UnitOfWorkFactory, clock: Clock, ids: Ids) -> Tick:
+    return partial(tick, uow, clock, ids)
+
+
+WORKERS = (Worker("auto-cancel", INTERVAL_SECONDS, build),)

@@ -14,7 +14,7 @@ from functools import partial
 
 from bookiji_adapters.maps import FallbackMapProvider
 from bookiji_core.values import Location
-from bookiji_entry.workers import Loop
+from bookiji_entry.workers import Tick, Worker
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30.0
@@ -26,5 +26,8 @@ def tick(maps: FallbackMapProvider) -> bool:
     return maps.check_health(PROBE)
 
 
-def loops(maps: FallbackMapProvider) -> list[Loop]:
-    return [Loop("maps-health", INTERVAL_SECONDS, partial(tick, maps))]
+def build(maps: FallbackMapProvider) -> Tick:
+    return partial(tick, maps)
+
+
+WORKERS = (Worker("maps-health", INTERVAL_SECONDS, build),)

@@ -1,7 +1,10 @@
-"""The outbox relay loop (`bkctl worker outbox`; in `bkctl serve`'s threads too), and, when the
-profile's provider is the SimCity gateway, the loop that delivers its due webhooks to this
-process's handler (with the database's state, whichever process queued them; each is taken by
-one deliverer)."""
+"""The outbox relay (`bkctl worker outbox`; in `bkctl serve`'s threads too), and, when the
+profile's provider is the SimCity gateway, the worker that delivers its due webhooks to this
+process's handler (`simcity-webhooks`, with the database's state, whichever process queued
+them; each is taken by one deliverer).
+
+A relay asked to stop (SIGTERM) finishes the message it is delivering and gives back the rest
+of its batch unattempted, so another relay takes them at once instead of after the lease."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import OutboxRelay, RelayReport
 from bookiji_entry.http.webhooks import WebhookDeps, receive
-from bookiji_entry.workers import Loop
+from bookiji_entry.workers import Copy, Tick, Worker
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.5
@@ -26,10 +29,15 @@ def relay_for(
     clock: Clock,
     telemetry: Telemetry,
     owner: str | None = None,
+    copy: Copy | None = None,
 ) -> OutboxRelay:
-    return OutboxRelay(
-        uow(), gateway, clock, telemetry, owner=owner or f"{socket.gethostname()}:{os.getpid()}"
-    )
+    """A relay for `copy` (a worker's) or for a test or command, named `owner`."""
+    if copy is not None:
+        return OutboxRelay(
+            uow(), gateway, clock, telemetry, owner=copy.owner, stopping=copy.stop.is_set
+        )
+    name = owner or f"{socket.gethostname()}:{os.getpid()}"
+    return OutboxRelay(uow(), gateway, clock, telemetry, owner=name)
 
 
 def tick(relay: OutboxRelay) -> RelayReport:
@@ -46,16 +54,24 @@ def tick(relay: OutboxRelay) -> RelayReport:
     return report
 
 
-def loops(
-    uow: UnitOfWorkFactory,
-    gateway: PaymentGateway,
-    clock: Clock,
-    telemetry: Telemetry,
-    webhooks: WebhookDeps,
-) -> list[Loop]:
-    relay = relay_for(uow, gateway, clock, telemetry)
-    found = [Loop("outbox", INTERVAL_SECONDS, lambda: tick(relay))]
-    if isinstance(gateway, SimCityPaymentGateway):
+def build_relay(
+    uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, telemetry: Telemetry, copy: Copy
+) -> Tick:
+    relay = relay_for(uow, gateway, clock, telemetry, copy=copy)
+    return lambda: tick(relay)
+
+
+def build_simcity_webhooks(
+    gateway: PaymentGateway, webhooks: WebhookDeps, copy: Copy
+) -> Tick | None:
+    if not isinstance(gateway, SimCityPaymentGateway):
+        return None  # Stripe delivers its webhooks itself, to POST /api/webhooks/stripe
+    if copy.index == 0:  # one handler per process, however many copies deliver
         gateway.subscribe(lambda payload, signature: receive(webhooks, payload, signature))
-        found.append(Loop("simcity-webhooks", INTERVAL_SECONDS, gateway.deliver_due))
-    return found
+    return gateway.deliver_due
+
+
+WORKERS = (
+    Worker("outbox", INTERVAL_SECONDS, build_relay),
+    Worker("simcity-webhooks", INTERVAL_SECONDS, build_simcity_webhooks),
+)

@@ -13,7 +13,7 @@ from functools import partial
 
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases.reconcile import ReconcileReport, reconcile
-from bookiji_entry.workers import Loop
+from bookiji_entry.workers import Tick, Worker
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 300.0
@@ -34,7 +34,10 @@ def tick(
     return report
 
 
-def loops(
+def build(
     uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, ids: Ids, telemetry: Telemetry
-) -> list[Loop]:
-    return [Loop("reconcile", INTERVAL_SECONDS, partial(tick, uow, gateway, clock, ids, telemetry))]
+) -> Tick:
+    return partial(tick, uow, gateway, clock, ids, telemetry)
+
+
+WORKERS = (Worker("reconcile", INTERVAL_SECONDS, build),)

@@ -7,7 +7,7 @@ from functools import partial
 
 from bookiji_core.ports import Clock, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases.privacy import ShredReport, shred_due
-from bookiji_entry.workers import Loop
+from bookiji_entry.workers import Tick, Worker
 
 log = logging.getLogger(__name__)
 # Well inside the 60-second privacy SLO, and one cheap query per pass when nothing is due.
@@ -28,5 +28,8 @@ def tick(uow: UnitOfWorkFactory, clock: Clock, telemetry: Telemetry) -> ShredRep
     return report
 
 
-def loops(uow: UnitOfWorkFactory, clock: Clock, telemetry: Telemetry) -> list[Loop]:
-    return [Loop("shredder", INTERVAL_SECONDS, partial(tick, uow, clock, telemetry))]
+def build(uow: UnitOfWorkFactory, clock: Clock, telemetry: Telemetry) -> Tick:
+    return partial(tick, uow, clock, telemetry)
+
+
+WORKERS = (Worker("shredder", INTERVAL_SECONDS, build),)
