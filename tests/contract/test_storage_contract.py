@@ -557,6 +557,7 @@ def test_outbox_counts_cover_every_state_and_lists_are_oldest_first(storage: Sto
         OutboxState.IN_FLIGHT: 0,
         OutboxState.COMMITTED: 0,
         OutboxState.DLQ: 1,
+        OutboxState.RESOLVED: 0,
     }
     queued = read(storage, lambda uow: uow.outbox.list_by_state(OutboxState.QUEUED))
     assert [m.id for m in queued] == ["msg_002", "msg_001"]
