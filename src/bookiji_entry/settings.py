@@ -217,6 +217,19 @@ class Settings:
         return f"{scheme}{sep}{user}:***@{host}"
 
 
+def migration_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The database the `alembic` command line works on (the shipped alembic.ini names this):
+    BOOKIJI_MIGRATION_DATABASE_URL, else BOOKIJI_DATABASE_URL; never a default."""
+    url = _value(environ, "BOOKIJI_MIGRATION_DATABASE_URL") or _value(
+        environ, "BOOKIJI_DATABASE_URL"
+    )
+    if url is None or url == MEMORY_URL:
+        raise SettingsError(
+            "set BOOKIJI_DATABASE_URL to the database to migrate: alembic takes no default"
+        )
+    return url
+
+
 def _value(environ: Mapping[str, str], name: str) -> str | None:
     """`NAME`, or the content of the file `NAME_FILE` names (a secret mounted as a file);
     both set is refused, as is a file that cannot be read."""
