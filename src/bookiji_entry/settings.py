@@ -21,6 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/bookiji.db"
 # scrape of any of them merges all (see docs/metrics.md, "Multi-process exposition").
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 MEMORY_URL = "memory://"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # The production profile's defaults: HSTS for two years; requests per minute per client
 # address and per bearer token on the public routes.
 PRODUCTION_HSTS_MAX_AGE = 2 * 365 * 86400
@@ -86,6 +87,8 @@ class Settings:
     # Test-only crash hook (docs/security.md, "Crash drill"): `before:N` or `after:N` SIGKILLs
     # the process at the Nth commit of a transaction that writes an idempotency record.
     crash_at: str | None = None
+    # Every log line is JSON on stderr; the lowest level written (BOOKIJI_LOG_LEVEL).
+    log_level: str = "info"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -147,6 +150,7 @@ class Settings:
             ),
             audit_key=get("AUDIT_KEY"),
             crash_at=get("TEST_CRASH_AT"),
+            log_level=(get("LOG_LEVEL") or "info").lower(),
         )
         settings.check()
         return settings
@@ -161,6 +165,8 @@ class Settings:
             )
         if self.maps_url is not None and not self.maps_url.startswith(("http://", "https://")):
             raise SettingsError("BOOKIJI_MAPS_URL must be an http:// or https:// URL")
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(f"BOOKIJI_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         if self.crash_at is not None and not _CRASH_AT.fullmatch(self.crash_at):
             raise SettingsError(
                 f"BOOKIJI_TEST_CRASH_AT must be before:N or after:N, got {self.crash_at!r}"

@@ -18,6 +18,7 @@ from types import ModuleType
 
 from bookiji_core import __version__
 from bookiji_core.errors import DomainError, InvalidInput
+from bookiji_entry import logs, settings
 from bookiji_entry.bootstrap import Services, inject
 from bookiji_entry.cli._common import CliError, Wiring
 from bookiji_entry.problems import EdgeError, exit_code_for
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
     """Parse, run, and turn every refusal into a message on stderr and a non-zero status."""
     args = build_parser().parse_args(argv)
+    if services is None:  # a process of its own (tests that inject services keep theirs)
+        _configure_logs()
     try:
         return run(args.run, args, services)
     except SettingsError as exc:
@@ -86,6 +89,14 @@ def run(command: Callable[..., int], args: argparse.Namespace, services: Service
         if getattr(args, "token", "") is None:  # --token not given: BOOKIJI_TOKEN
             args.token = wired.settings.token
         return int(inject(command, wired, **given))
+
+
+def _configure_logs() -> None:
+    try:
+        level = settings.current().log_level
+    except SettingsError:
+        level = "info"  # the command itself reports the bad setting
+    logs.configure(level)
 
 
 def _fail(message: str, status: int) -> int:

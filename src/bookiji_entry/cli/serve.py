@@ -20,6 +20,7 @@ from bookiji_entry.bootstrap import Services, loops, token_policy_for
 from bookiji_entry.cli._common import CliError, Wiring, login
 from bookiji_entry.cli.seed import print_tokens, seed_or_refuse
 from bookiji_entry.heartbeats import HeartbeatWriter
+from bookiji_entry.logs import uvicorn_log_config
 from bookiji_entry.metrics_dir import shared_metrics_dir
 from bookiji_entry.settings import Profile
 from bookiji_entry.workers import Background
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace, wiring: Wiring) -> int:
             raise CliError("memory:// storage cannot be shared by several workers", 2)
         prepare(services)
         host, port = args.host or cfg.host, cfg.port if args.port is None else args.port
+        log_config = uvicorn_log_config(cfg.log_level)  # uvicorn's lines are JSON too
         background = _background(services, run_workers=not args.no_workers)
         background.start()
         try:
@@ -67,7 +69,9 @@ def run(args: argparse.Namespace, wiring: Wiring) -> int:
                     app = create_app(services)
                     # uvicorn's access log would add client addresses and raw paths;
                     # bookiji.access writes one JSON line per request instead.
-                    config = uvicorn.Config(app, host=host, port=port, access_log=False)
+                    config = uvicorn.Config(
+                        app, host=host, port=port, access_log=False, log_config=log_config
+                    )
                     uvicorn.Server(config).run()
                 else:
                     # Each worker process wires its own services from the same environment.
@@ -78,6 +82,7 @@ def run(args: argparse.Namespace, wiring: Wiring) -> int:
                         port=port,
                         workers=args.workers,
                         access_log=False,
+                        log_config=log_config,
                     )
         finally:
             background.close()

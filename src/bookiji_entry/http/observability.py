@@ -15,22 +15,18 @@ each HTTP request it:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import sys
 import time
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bookiji_core.ports import Telemetry
+from bookiji_entry.logs import ACCESS_LOGGER, Stderr, json_handler
 from bookiji_entry.problems import CORRELATION_ID, on_unexpected
 
-ACCESS_LOGGER = "bookiji.access"
 HEADER = b"x-request-id"
 UNMATCHED = "unmatched"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -116,37 +112,12 @@ class RequestObservability:
             )
 
 
-class JsonLines(logging.Formatter):
-    """One JSON object per record: ts, level, logger, msg, and the record's `fields`."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        line.update(getattr(record, "fields", {}))
-        return json.dumps(line, separators=(",", ":"), ensure_ascii=False)
-
-
-class _Stderr(logging.Handler):
-    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-        except Exception:  # a broken stderr must not fail the request
-            self.handleError(record)
-
-
 def access_logger() -> logging.Logger:
     """The `bookiji.access` logger, writing JSON lines to stderr (set up once per process)."""
     logger = logging.getLogger(ACCESS_LOGGER)
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        handler = _Stderr()
-        handler.setFormatter(JsonLines())
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    if not any(isinstance(h, Stderr) for h in logger.handlers):
+        logger.addHandler(json_handler())
+        if logger.level == logging.NOTSET:  # BOOKIJI_LOG_LEVEL (logs.configure) decides, else info
+            logger.setLevel(logging.INFO)
         logger.propagate = False  # one line per request, not again through the root logger
     return logger
