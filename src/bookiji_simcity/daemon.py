@@ -85,7 +85,12 @@ class SimCityDaemon:
         self._scheduler = WallScheduler(clock)
         self.counts: Counter[str] = Counter()
         self._traffic = Traffic(
-            self._actions, self._scheduler, self._note, self._reply_after, self.counts
+            self._actions,
+            self._scheduler,
+            self._note,
+            self._reply_after,
+            self.counts,
+            replies_on_booking=True,
         )
 
     # -- the control surface (HTTP and bkctl) ------------------------------------------------

@@ -54,6 +54,8 @@ class Plan:
     checkpoint_crash_rate: float = 0.0
     crashes: list[tuple[str, str]] = attrs.field(factory=list)
     outages: list[tuple[float, float]] = attrs.field(factory=list)
+    # When the people's mail is down (seconds since START): vendors are not told meanwhile.
+    mail_outages: list[tuple[float, float]] = attrs.field(factory=list)
     redeliver: int = 0
     relays: int = 2
     dlq_bound: int = 0
@@ -62,7 +64,7 @@ class Plan:
     def vendor(
         self, reply: float | None = 2.0, *, services: frozenset[str] = frozenset({"sim-haircut"})
     ) -> VendorId:
-        """A vendor who answers `reply` seconds after a booking (None: never)."""
+        """A vendor who answers `reply` seconds after being told of a booking (None: never)."""
         made = attrs.evolve(
             make_vendor(len(self.vendors) + 1, self.rng, self.currency, services),
             rating=4.5,

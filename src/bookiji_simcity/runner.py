@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bookiji_adapters.memory import ManualClock
+from bookiji_adapters.simcity import SimCityNotifier
 from bookiji_core.errors import DomainError
 from bookiji_core.payments import OutboxState
-from bookiji_core.usecases import OutboxRelay
+from bookiji_core.usecases.deliver_notifications import NotificationDelivery
 from bookiji_simcity.faults import CrashPlan, SimulatedCrash, TransactionDepth, crashing
 from bookiji_simcity.interleave import Interleaver, TaskResult
 from bookiji_simcity.invariants import Snapshot, always, at_rest
@@ -27,6 +28,7 @@ from bookiji_simcity.operator import operate, reconciled, runbook_drain
 from bookiji_simcity.outcome import Outcome, Verdict, replay_command
 from bookiji_simcity.plan import START, Operator, Plan
 from bookiji_simcity.population import daily_windows
+from bookiji_simcity.rounds import notify_round, relay_round
 from bookiji_simcity.tap import TappedGateway
 from bookiji_simcity.timeline import HORIZON, MAX_STEPS, Timeline, on_grid, worker_wakes
 from bookiji_simcity.traffic import Traffic
@@ -93,6 +95,12 @@ class Simulation:
         self.provider.subscribe(self.endpoint)
         self.timeline = Timeline(self.clock)
         self.traffic = Traffic(self.actions, self.timeline, self.log.add, plan.replies.get)
+        # Vendors confirm because they are told (the delivery worker, SimCity's notifier).
+        self.notifier = SimCityNotifier(self.clock, start=START, outages=plan.mail_outages)
+        self.notifier.subscribe(self.traffic.vendor_told)
+        self.delivery = NotificationDelivery(
+            uow(), self.notifier, self.clock, w.telemetry, owner="notify-1"
+        )
         self.relays = [
             (
                 f"relay-{n}",
@@ -178,25 +186,19 @@ class Simulation:
     def _worker_tasks(self, worker: str) -> list[tuple[str, Callable[[], object]]]:
         if worker == "relay":
             return [
-                (name, self._scoped(name, partial(self._relay_round, relay, name)))
+                (name, self._scoped(name, partial(relay_round, relay, name, self.log.add)))
                 for name, relay in self.relays
             ]
         if worker == "webhooks":
             return [(worker, self.provider.deliver_due)]  # each delivery scopes itself
+        if worker == "notifications":
+            deliver = partial(notify_round, self.delivery, "notify-1", self.log.add)
+            return [(worker, self._scoped(worker, deliver))]
         return [(worker, self._scoped(worker, self._auto_cancel))]
-
-    def _relay_round(self, relay: OutboxRelay, name: str) -> None:
-        report = relay.run_once()
-        if report.claimed:
-            self.log.add(
-                name,
-                f"claimed {report.claimed} committed {report.committed} retried "
-                f"{report.retried} dead {report.dead} waited {report.waited} "
-                f"lost {report.lost_lease}",
-            )
 
     def _auto_cancel(self) -> None:
         cancelled = self.actions.auto_cancel()
+        self.traffic.counts["auto_cancelled"] += len(cancelled)
         if cancelled:
             self.log.add("auto-cancel", f"cancelled {', '.join(cancelled)}")
 

@@ -254,6 +254,21 @@ def dlq_growth(plan: Plan) -> None:
         return found + expect(dead == 0, f"{dead} messages are still in the DLQ")
 
 
+@scenario("SimCity's mail is down for 90 s: vendors are told late, by the retries, and confirm")
+def mail_outage(plan: Plan) -> None:
+    plan.mail_outages.append((0.0, 90.0))
+    for n in range(3):
+        plan.session(2.0 * n, plan.customer(), pick=plan.vendor(reply=2.0))
+
+    @plan.check
+    def _(o: Outcome) -> list[str]:
+        c = o.traffic.counts
+        found = expect(c["vendor_told"] == c["booked"] == 3, f"told {c['vendor_told']} of 3")
+        found += expect(c["vendor_confirmed"] == 3, f"{c['vendor_confirmed']} of 3 confirmed")
+        retries = o.telemetry_counts[("notification", "email", "retry")]
+        return found + expect(retries >= 3, f"{retries} retried deliveries during the outage")
+
+
 SCENARIOS["FUZZ"] = Scenario(
     "FUZZ", "a random world and fault schedule drawn from the seed (bkctl simcity fuzz)", fuzz_plan
 )

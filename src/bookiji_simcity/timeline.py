@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
+from bookiji_core.notifications import NotificationState
 from bookiji_core.payments import OutboxState
 from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases.outbox_ops import is_paused
@@ -20,7 +21,7 @@ from bookiji_simcity.plan import START
 TICK = 0.25
 HORIZON = timedelta(hours=8)
 MAX_STEPS = 20_000
-INTERVALS = {"relay": 0.5, "webhooks": 0.25, "auto-cancel": 1.0}
+INTERVALS = {"relay": 0.5, "webhooks": 0.25, "auto-cancel": 1.0, "notifications": 0.5}
 
 
 def on_grid(moment: datetime) -> datetime:
@@ -42,8 +43,13 @@ def worker_wakes(
             relay += [m.lease_until for m in flying if m.lease_until is not None]
         due = uow.bookings.due_for_auto_cancel(START + HORIZON * 100, 1)
         first = uow.bookings.get(due[0]) if due else None
+        waiting = uow.notifications.list_by_state(NotificationState.QUEUED, EVERYTHING)
+        sending = uow.notifications.list_by_state(NotificationState.IN_FLIGHT, EVERYTHING)
+    told = [n.next_attempt_at for n in waiting]
+    told += [n.lease_until for n in sending if n.lease_until is not None]
     return {
         "relay": min(relay, default=None),
+        "notifications": min(told, default=None),
         "webhooks": min((p.due_at for p in provider.pending), default=None),
         "auto-cancel": first.hold_expires_at if first is not None else None,
     }

@@ -1,6 +1,12 @@
 """How SimCity's people behave: customers quote, confirm (retrying as an HTTP client would) and
 sometimes cancel; vendors answer fast, slowly or never. Each move is one `Actions` call; what
 follows it is scheduled on a `Scheduler` (virtual time in a run, the wall clock in the daemon).
+
+In a run, a vendor answers because it was told: `vendor_told` is fed by SimCity's notifier
+(bookiji_adapters/simcity/notifier.py) when the delivery worker hands it the vendor's
+`booking.awaiting_vendor`, and the vendor's temper (`reply_after`) decides how long after that
+it confirms. The daemon, whose server delivers through its own notifier, still has each vendor
+answer on its own clock from the moment of the booking (`replies_on_booking`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import attrs
 from bookiji_core.booking import Booking
 from bookiji_core.errors import ConcurrentUpdate, DomainError, IdempotencyInProgress
 from bookiji_core.idempotency import IN_PROGRESS_LEASE
+from bookiji_core.notifications import Envelope, NotificationKind, Role
 from bookiji_core.quoting import QuoteRequest
 from bookiji_core.values import BookingId, CustomerId, VendorId
 from bookiji_simcity.faults import SimulatedCrash
@@ -63,11 +70,15 @@ class Traffic:
         log: Log,
         reply_after: ReplyAfter,
         counts: Counter[str] | None = None,
+        *,
+        replies_on_booking: bool = False,
     ) -> None:
         self._actions = actions
         self._scheduler = scheduler
         self._log = log
         self._reply_after = reply_after
+        self._on_booking = replies_on_booking
+        self._heard: set[str] = set()
         self.counts: Counter[str] = counts if counts is not None else Counter()
         self.bookings: list[BookingId] = []
         self.booked_by: dict[CustomerId, list[BookingId]] = {}
@@ -121,18 +132,35 @@ class Traffic:
         self._after_booked(booking, s)
 
     def _after_booked(self, booking: Booking, s: Session) -> None:
-        reply = self._reply_after(booking.vendor_id)
-        if reply is not None:
-            self._scheduler.after(
-                reply,
-                f"{booking.vendor_id}:reply",
-                lambda: self._vendor(booking.vendor_id, booking.id, 1),
-            )
+        if self._on_booking:
+            self._reply(booking.vendor_id, booking.id)
         if s.cancel_after is not None:
             self._scheduler.after(
                 s.cancel_after,
                 f"{s.customer_id}:cancel",
                 lambda: self._cancel(s.customer_id, booking.id, 1),
+            )
+
+    def vendor_told(self, envelope: Envelope) -> None:
+        """A notification reached someone (the Notifier's listener). A vendor told that a
+        booking waits for it answers after its temper's delay; being told twice (delivery is
+        at least once) changes nothing."""
+        notification = envelope.notification
+        if notification.kind is not NotificationKind.AWAITING_VENDOR:
+            return
+        if envelope.recipient.role is not Role.VENDOR or notification.id in self._heard:
+            return
+        self._heard.add(notification.id)
+        vendor_id = VendorId(envelope.recipient.principal_id)
+        self.counts["vendor_told"] += 1
+        self._log(vendor_id, f"told of {notification.booking_id}")
+        self._reply(vendor_id, notification.booking_id)
+
+    def _reply(self, vendor_id: VendorId, booking_id: BookingId) -> None:
+        reply = self._reply_after(vendor_id)
+        if reply is not None:
+            self._scheduler.after(
+                reply, f"{vendor_id}:reply", lambda: self._vendor(vendor_id, booking_id, 1)
             )
 
     def _vendor(self, vendor_id: VendorId, booking_id: BookingId, attempt: int) -> None:

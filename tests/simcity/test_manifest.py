@@ -54,6 +54,7 @@ KNOWN_CHECKS = {
     "late_confirm_refused",
     "latency_slo",
     "lease_takeover",
+    "notification_retries",
     "logins_revoked",
     "no_double_booking",
     "no_double_charge",
@@ -65,6 +66,8 @@ KNOWN_CHECKS = {
     "rollback_effective",
     "single_receipt",
     "slot_taken_refusals",
+    "vendors_confirmed",
+    "vendors_told",
     "webhooks_over_http",
 }
 REQUIRED = {"id", "scenario", "flow", "seeds", "checks", "runbook", "test", "status"}

@@ -97,3 +97,11 @@ def test_an_outage_fills_a_bounded_dlq_that_the_incident_001_drain_empties(
     simcity_run: RunScenario, seed: int
 ) -> None:
     passes(simcity_run, "DLQ_GROWTH", seed)
+
+
+@pytest.mark.simcity
+@pytest.mark.parametrize("seed", seeds("SIM_MAIL_OUTAGE"))
+def test_a_mail_outage_tells_the_vendors_late_through_retries_and_they_still_confirm(
+    simcity_run: RunScenario, seed: int
+) -> None:
+    passes(simcity_run, "MAIL_OUTAGE", seed)

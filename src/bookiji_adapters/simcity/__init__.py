@@ -1,5 +1,7 @@
-"""SimCity: simulated peers (the payment provider first) with deterministic, injectable faults."""
+"""SimCity: simulated peers (the payment provider, the people's inboxes) with deterministic,
+injectable faults."""
 
+from bookiji_adapters.simcity.notifier import SimCityNotifier
 from bookiji_adapters.simcity.payments import (
     Effect,
     Fault,
@@ -8,4 +10,11 @@ from bookiji_adapters.simcity.payments import (
     SimCityPaymentGateway,
 )
 
-__all__ = ["Effect", "Fault", "FaultRates", "PendingWebhook", "SimCityPaymentGateway"]
+__all__ = [
+    "Effect",
+    "Fault",
+    "FaultRates",
+    "PendingWebhook",
+    "SimCityNotifier",
+    "SimCityPaymentGateway",
+]
