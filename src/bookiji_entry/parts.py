@@ -93,9 +93,11 @@ def _make_sqlite_folder(url: str) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def telemetry_for(settings: Settings, database: Database) -> Telemetry:
+def telemetry_for(settings: Settings, database: Database, clock: Clock) -> Telemetry:
     """Every profile exports Prometheus metrics (tests may pass another telemetry)."""
-    return PrometheusTelemetry(database.unit_of_work, multiprocess_dir=settings.metrics_dir)
+    return PrometheusTelemetry(
+        database.unit_of_work, multiprocess_dir=settings.metrics_dir, clock=clock
+    )
 
 
 def fallback_maps(

@@ -26,6 +26,7 @@ EXPECTED_ALERTS = {
     "BookijiOutboxDLQNotEmpty": ("page", "5m"),
     "BookijiDoubleCharge": ("page", "0m"),
     "BookijiPrivacyRequestP95Above60s": ("page", "5m"),
+    "BookijiPrivacyQueueOldestAbove60s": ("page", "2m"),
     "BookijiAccessLogWriteErrors": ("ticket", "15m"),
     "BookijiErrorBudgetFastBurn": ("page", "2m"),
     "BookijiErrorBudgetMediumBurn": ("page", "15m"),

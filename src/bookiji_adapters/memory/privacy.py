@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import attrs
 
 from bookiji_adapters.memory.state import Repo
 from bookiji_core.access import Principal
 from bookiji_core.idempotency import IdempotencyRecord
 from bookiji_core.privacy import Tombstone, TombstoneState
+from bookiji_core.privacy_queue import PrivacyRequest
 from bookiji_core.quoting import Quote
 from bookiji_core.values import CustomerId, Interval, VendorId
 
@@ -66,5 +69,48 @@ class InMemoryPrivacy(Repo):
         for i, entry in enumerate(self._s.audit):
             if entry.actor_id == actor_id and entry.reason != placeholder:
                 self._s.audit[i] = attrs.evolve(entry, reason=placeholder)
+                erased += 1
+        return erased
+
+    # The privacy request queue.
+
+    def add_request(self, request: PrivacyRequest) -> None:
+        self._s.privacy_requests[request.id] = attrs.evolve(request)
+
+    def request(self, request_id: str) -> PrivacyRequest | None:
+        stored = self._s.privacy_requests.get(request_id)
+        return None if stored is None else attrs.evolve(stored)
+
+    def claim_request(
+        self, now: datetime, *, owner: str, lease: timedelta
+    ) -> PrivacyRequest | None:
+        for request in self.open_requests(len(self._s.privacy_requests)):
+            if request.due(now):
+                request.claimed(owner, now, lease)
+                self.update_request(request)
+                return request
+        return None
+
+    def update_request(self, request: PrivacyRequest) -> None:
+        self._s.privacy_requests[request.id] = attrs.evolve(request)
+
+    def open_requests(self, limit: int) -> list[PrivacyRequest]:
+        found = sorted(
+            (r for r in self._s.privacy_requests.values() if r.open),
+            key=lambda r: (r.priority, r.requested_at, r.id),
+        )
+        return [attrs.evolve(r) for r in found[:limit]]
+
+    def open_request_for(self, kind: str, subject_id: str) -> PrivacyRequest | None:
+        for r in self.open_requests(len(self._s.privacy_requests)):
+            if r.kind.value == kind and r.subject_id == subject_id:
+                return r
+        return None
+
+    def erase_results(self, subject_id: str, placeholder: str) -> int:
+        erased = 0
+        for key, r in self._s.privacy_requests.items():
+            if r.subject_id == subject_id and r.result not in (None, placeholder):
+                self._s.privacy_requests[key] = attrs.evolve(r, result=placeholder)
                 erased += 1
         return erased

@@ -18,6 +18,13 @@ class InMemoryControls(Repo):
     def set(self, name: str, value: str, at: datetime) -> None:
         self._s.controls[name] = value
 
+    def increment(self, name: str, by: float, at: datetime) -> None:
+        # The storage lock serialises transactions: read-add-write is atomic here.
+        self._s.controls[name] = repr(float(self._s.controls.get(name, "0")) + by)
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        return {k: v for k, v in self._s.controls.items() if k.startswith(prefix)}
+
 
 class InMemoryIdempotencyKeys(Repo):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:

@@ -17,6 +17,7 @@ from bookiji_core.payments import OutboxMessage
 from bookiji_core.ports.workers import Heartbeat
 from bookiji_core.principals import Admin, PrincipalAction, TokenGrant
 from bookiji_core.privacy import Tombstone
+from bookiji_core.privacy_queue import PrivacyRequest
 from bookiji_core.quoting import Quote
 from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
 from bookiji_core.webhooks import ReceivedEvent
@@ -39,6 +40,7 @@ class MemoryState:
     webhook_inbox: dict[str, ReceivedEvent] = attrs.field(factory=dict)
     controls: dict[str, str] = attrs.field(factory=dict)
     tombstones: dict[str, Tombstone] = attrs.field(factory=dict)
+    privacy_requests: dict[str, PrivacyRequest] = attrs.field(factory=dict)
     token_grants: dict[str, TokenGrant] = attrs.field(factory=dict)
     admins: dict[str, Admin] = attrs.field(factory=dict)
     principal_actions: list[PrincipalAction] = attrs.field(factory=list)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Float, Text, cast, select
+from sqlalchemy import update as sql_update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
 from bookiji_adapters.sqlalchemy.tables import controls, ledger_entries, webhook_inbox
@@ -73,3 +74,18 @@ class SqlAlchemyControls(SqlAlchemyRepository):
 
     def set(self, name: str, value: str, at: datetime) -> None:
         upsert(self._conn, controls, {"name": name, "value": value, "updated_at": at}, ["name"])
+
+    def increment(self, name: str, by: float, at: datetime) -> None:
+        # One statement, so concurrent increments from several processes all count.
+        row = {"name": name, "value": "0", "updated_at": at}
+        insert_if_absent(self._conn, controls, row, ["name"])
+        total = cast(cast(controls.c.value, Float) + by, Text)
+        stmt = sql_update(controls).where(controls.c.name == name)
+        self._conn.execute(stmt.values(value=total, updated_at=at))
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = select(controls.c.name, controls.c.value).where(
+            controls.c.name.like(escaped + "%", escape="\\")
+        )
+        return {name: value for name, value in self._conn.execute(stmt)}

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Column, Index, RowMapping, String, Table, Text, delete, select
 from sqlalchemy import update as sql_update
 
-from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
 from bookiji_adapters.sqlalchemy.columns import UtcDateTime
 from bookiji_adapters.sqlalchemy.idempotency import _record
+from bookiji_adapters.sqlalchemy.privacy_queue import SqlAlchemyPrivacyQueue
 from bookiji_adapters.sqlalchemy.quotes import _quote, _quote_row
 from bookiji_adapters.sqlalchemy.tables import (
     booking_audit,
@@ -71,7 +71,7 @@ def _tombstone(row: RowMapping) -> Tombstone:
     )
 
 
-class SqlAlchemyPrivacy(SqlAlchemyRepository):
+class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue):
     def add_tombstone(self, tombstone: Tombstone) -> None:
         self._conn.execute(privacy_tombstones.insert().values(_tombstone_row(tombstone)))
 

@@ -7,6 +7,9 @@ instance has its own, so several apps (tests) can live in one process.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -15,21 +18,21 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from bookiji_adapters.telemetry import multiprocess
-from bookiji_adapters.telemetry.database import DatabaseCollector
+from bookiji_adapters.telemetry.database import PRIVACY, ROLLBACK, DatabaseCollector
+from bookiji_adapters.telemetry.stored import PREFIX, StoredHistogram
 from bookiji_core.notifications import Channel, DeliveryOutcome
 from bookiji_core.payments import PaymentAction
-from bookiji_core.ports import UnitOfWorkFactory
+from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.webhooks import WebhookOutcome
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0)
-PRIVACY_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
-ROLLBACK_BUCKETS = (0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0)
 DELIVERY_OUTCOMES = ("committed", "retry", "dlq")
 MAP_PROVIDERS = ("primary", "fallback")
-PRIVACY_KINDS = ("export", "delete")
 HTTP_LABELS = ("route", "method", "code")
 RATE_LIMITS = ("address", "principal")
 
@@ -47,13 +50,23 @@ class PrometheusTelemetry:
         unit_of_work: UnitOfWorkFactory | None = None,
         *,
         multiprocess_dir: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if multiprocess_dir is not None:
             multiprocess.enable(multiprocess_dir)
         self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         self._define(self.registry)
-        database = DatabaseCollector(unit_of_work) if unit_of_work is not None else None
+        self._unit_of_work = unit_of_work
+        self._unstored: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+        database = None
+        if unit_of_work is not None:
+            # The privacy queue's ages are by the deployment's clock (a test's, in tests).
+            database = (
+                DatabaseCollector(unit_of_work, clock.now)
+                if clock
+                else DatabaseCollector(unit_of_work)
+            )
         if multiprocess_dir is None:
             self._scrape = self.registry
         else:
@@ -63,6 +76,8 @@ class PrometheusTelemetry:
             MultiProcessCollector(self._scrape, path=multiprocess_dir)  # type: ignore[no-untyped-call]
         if database is not None:
             self._scrape.register(database)
+        else:
+            self._scrape.register(_Unstored(self._unstored))
 
     def _define(self, r: CollectorRegistry) -> None:
         self._requests = Counter(
@@ -120,19 +135,6 @@ class PrometheusTelemetry:
             "Double-charged bookings reported by reconciliation runs, summed over the runs.",
             registry=r,
         )
-        self._privacy = Histogram(
-            "bookiji_privacy_request_duration_seconds",
-            "Time to complete one privacy request.",
-            ["kind"],
-            buckets=PRIVACY_BUCKETS,
-            registry=r,
-        )
-        self._rollbacks = Histogram(
-            "bookiji_rollback_duration_seconds",
-            "Time taken by one bkctl rollback --booking <id>.",
-            buckets=ROLLBACK_BUCKETS,
-            registry=r,
-        )
         self._rate_limited = Counter(
             "bookiji_http_rate_limited",
             "Requests refused with 429, by the limit that refused them.",
@@ -169,8 +171,6 @@ class PrometheusTelemetry:
         for provider in MAP_PROVIDERS:
             for result in ("ok", "error"):
                 self._map_requests.labels(provider, result)
-        for kind in PRIVACY_KINDS:
-            self._privacy.labels(kind)
         for limit in RATE_LIMITS:
             self._rate_limited.labels(limit)
 
@@ -202,10 +202,16 @@ class PrometheusTelemetry:
         self._map_up.labels(provider).set(1 if up else 0)
 
     def privacy_request(self, kind: str, seconds: float) -> None:
-        self._privacy.labels(str(kind)).observe(seconds)
+        self._stored(PRIVACY, seconds, str(kind))
 
     def rollback(self, seconds: float) -> None:
-        self._rollbacks.observe(seconds)
+        self._stored(ROLLBACK, seconds)
+
+    def _stored(self, histogram: StoredHistogram, seconds: float, value: str = "") -> None:
+        if self._unit_of_work is not None:
+            histogram.observe(self._unit_of_work, seconds, value)
+        else:  # no database (a test's telemetry): this process's own copy
+            self._unstored[(histogram.name, value)].append(seconds)
 
     def double_charges(self, count: int) -> None:
         if count > 0:
@@ -223,3 +229,22 @@ class PrometheusTelemetry:
     def exposition(self) -> tuple[bytes, str]:
         """The body and content type of a scrape of the whole deployment."""
         return generate_latest(self._scrape), CONTENT_TYPE_LATEST
+
+
+class _Unstored(Collector):
+    """Without a database, the stored histograms of this process alone (tests)."""
+
+    def __init__(self, observed: dict[tuple[str, str], list[float]]) -> None:
+        self._observed = observed
+
+    def collect(self) -> Iterator[Metric]:
+        for histogram in (PRIVACY, ROLLBACK):
+            stored: dict[str, str] = {}
+            for value in histogram.values:
+                base = f"{PREFIX}{histogram.key}:{value}:"
+                seen = self._observed.get((histogram.name, value), [])
+                for le in histogram.buckets:
+                    stored[f"{base}{le:g}"] = str(sum(1 for s in seen if s <= le))
+                stored[f"{base}count"] = str(len(seen))
+                stored[f"{base}sum"] = str(sum(seen))
+            yield histogram.family(stored)

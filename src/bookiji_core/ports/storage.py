@@ -15,6 +15,7 @@ from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports.notifications import ContactChannels, Notifications
 from bookiji_core.ports.principals import Principals
+from bookiji_core.ports.privacy_queue import PrivacyQueue
 from bookiji_core.ports.workers import WorkerHeartbeats
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
@@ -170,6 +171,15 @@ class Controls(Protocol):
 
     def set(self, name: str, value: str, at: datetime) -> None: ...
 
+    def increment(self, name: str, by: float, at: datetime) -> None:
+        """Add `by` to the number stored under `name` (0 when absent), atomically: concurrent
+        increments from several processes all count."""
+        ...
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every value whose name starts with `prefix`, by name."""
+        ...
+
 
 class IdempotencyKeys(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
@@ -191,9 +201,10 @@ class AccessLog(Protocol):
     def for_subject(self, subject_id: str) -> list[AccessLogEntry]: ...
 
 
-class Privacy(Protocol):
-    """Tombstones of deletion requests, and the reads and rewrites of a person's records that
-    export and erasure need beyond the other repositories."""
+class Privacy(PrivacyQueue, Protocol):
+    """The queue of export and delete requests, tombstones of deletions, and the reads and
+    rewrites of a person's records that export and erasure need beyond the other
+    repositories."""
 
     def add_tombstone(self, tombstone: Tombstone) -> None: ...
 

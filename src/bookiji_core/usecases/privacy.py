@@ -76,6 +76,17 @@ def export_subject(
 ) -> records.Json:
     """Every record about the person, as JSON-ready values; access-logged in the same
     transaction, so an export that cannot be logged is not handed over."""
+    started = clock.now()
+    export = collect_export(subject_id, principal, uow, clock)
+    telemetry.privacy_request("export", (clock.now() - started).total_seconds())
+    return export
+
+
+def collect_export(
+    subject_id: str, principal: Principal, uow: UnitOfWork, clock: Clock
+) -> records.Json:
+    """`export_subject` without reporting its duration (the privacy queue reports the whole
+    wait, from the request to the result)."""
     require_privacy_access(principal, subject_id)
     started = clock.now()
     with uow:
@@ -90,12 +101,10 @@ def export_subject(
             at=started,
         )
         uow.commit()
-    finished = clock.now()
-    telemetry.privacy_request("export", (finished - started).total_seconds())
     header = {
         "format": EXPORT_FORMAT,
         "subject": {"id": subject_id, "kind": _kind(profile).value},
-        "exported_at": records.iso(finished),
+        "exported_at": records.iso(clock.now()),
         "exported_by": principal.subject_id,
     }
     return header | export
@@ -196,6 +205,19 @@ def shred_due(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, limit: int = 
     return ShredReport(tuple(shredded), tuple(waiting))
 
 
+def shred_subject(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, subject_id: str) -> bool:
+    """Shred one tombstoned subject now (the privacy queue's deletions, in their priority
+    order); True once their data is gone, whoever shredded it."""
+    try:
+        if _shred_one(uow, clock, telemetry, subject_id):
+            return True
+    except ConcurrentUpdate:
+        return False
+    with uow:
+        tombstone = uow.privacy.tombstone(subject_id)
+    return tombstone is not None and not tombstone.pending
+
+
 def _shred_one(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, subject_id: str) -> bool:
     """Rewrite quotes and bookings in transactions of at most SHRED_BATCH rows, so that a
     person with thousands of bookings never holds the write lock (SQLite) for long; then erase
@@ -266,6 +288,7 @@ def _erase_profile(uow: UnitOfWork, tombstone: Tombstone) -> int:
     changed = uow.privacy.revoke_principals(subject_id)
     changed += uow.privacy.erase_audit_reasons(subject_id, ERASED)
     changed += erase_notifications(uow, subject_id, ERASED)
+    changed += uow.privacy.erase_results(subject_id, ERASED)
     profile = _profile(uow, subject_id)
     erased = erase_customer(profile) if isinstance(profile, Customer) else erase_vendor(profile)
     if erased != profile:

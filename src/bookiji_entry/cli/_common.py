@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -78,3 +80,13 @@ def add_json(parser: Any) -> None:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def write_private(path: Path, text: str) -> None:
+    # Personal data: readable by the officer only, from the moment the file exists.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror}", 1) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)

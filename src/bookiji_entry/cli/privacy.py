@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,9 @@ from bookiji_core.usecases.privacy import (
     request_deletion,
 )
 from bookiji_core.usecases.privacy_records import iso
-from bookiji_entry.cli._common import CliError, add_json, print_json
+from bookiji_entry.cli._common import CliError, add_json, print_json, write_private
 from bookiji_entry.cli._operator import add_operator, operator
+from bookiji_entry.cli._privacy_queue import register_queue
 from bookiji_entry.http.privacy import render_status
 
 POLL_SECONDS = 0.25
@@ -78,6 +78,7 @@ def register(commands: Any) -> None:
     add_operator(status)
     add_json(status)
     status.set_defaults(run=run_status)
+    register_queue(actions)
 
 
 def _subject(parser: Any) -> None:
@@ -94,23 +95,13 @@ def run_export(
     if args.out is None:
         print(text, end="")
         return 0
-    _write_private(args.out, text)
+    write_private(args.out, text)
     counts = ", ".join(
         f"{len(export[k])} {k.replace('_', ' ')}" for k in ("quotes", "bookings", "access_log")
     )
     print(f"exported {args.subject} ({export['subject']['kind']}) to {args.out}: {counts}")
     print(f"  took {elapsed:.2f} s; access-logged as privacy.export by {export['exported_by']}")
     return 0
-
-
-def _write_private(path: Path, text: str) -> None:
-    # Personal data: readable by the officer only, from the moment the file exists.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as error:
-        raise CliError(f"cannot write {path}: {error.strerror}", 1) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
 
 
 def run_delete(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
