@@ -1,4 +1,4 @@
-"""The privacy request queue as SQL rows (revision 0009), mixed into SqlAlchemyPrivacy."""
+"""The privacy request queue as SQL rows (revision 0010), mixed into SqlAlchemyPrivacy."""
 
 from __future__ import annotations
 
