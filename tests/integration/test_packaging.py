@@ -96,3 +96,62 @@ def test_a_core_only_install_of_the_wheel_imports_the_core_without_the_service(
     imported = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.split() == [bookiji_core.__version__, "[]", "True"]
+
+
+def locked() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock: name -> (version, hashes)."""
+    text = (ROOT / "requirements.lock").read_text().replace("\\\n", " ")
+    found = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        requirement, *options = line.split()
+        name, _, version = requirement.partition("==")
+        found[name_of(name)] = (version, [o for o in options if o.startswith("--hash=sha256:")])
+    return found
+
+
+def test_the_lock_pins_every_service_requirement_of_pyproject_with_hashes() -> None:
+    from packaging.requirements import Requirement
+
+    lock = locked()
+    project = PYPROJECT["project"]
+    extras = project["optional-dependencies"]
+    wanted = [*project["dependencies"], *extras["server"], *extras["postgres"], *extras["stripe"]]
+    for text in wanted:
+        requirement = Requirement(text)
+        name = name_of(requirement.name)
+        assert name in lock, f"{name} is in pyproject.toml but not in requirements.lock"
+        assert requirement.specifier.contains(lock[name][0]), f"{name}=={lock[name][0]}: {text}"
+        for extra in requirement.extras:  # psycopg[binary] -> psycopg-binary
+            assert f"{name}-{extra}" in lock, f"{text}: {name}-{extra} is not locked"
+    for name, (version, hashes) in lock.items():
+        assert re.fullmatch(r"[\w.+!]+", version), f"{name} is not pinned"
+        assert hashes, f"{name} has no hash"
+    assert not {"pytest", "py-spy", "mypy"} & set(lock), "the lock is the service's alone"
+    header = (ROOT / "requirements.lock").read_text()
+    assert "--extra=postgres --extra=server --extra=stripe --generate-hashes" in header
+
+
+def test_the_lock_is_closed_under_the_dependencies_of_what_it_pins() -> None:
+    """Each locked distribution's own requirements (for this Python) are locked too, checked
+    with the metadata of the installed copy when it is the locked version."""
+    from packaging.requirements import Requirement
+
+    lock = locked()
+    checked = 0
+    for name, (version, _) in lock.items():
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if distribution.version != version:
+            continue
+        checked += 1
+        for text in distribution.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            assert name_of(requirement.name) in lock, f"{name} needs {text}, not locked"
+    assert checked >= len(lock) // 2, "too few locked versions installed here to check"
