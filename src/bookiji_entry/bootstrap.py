@@ -34,6 +34,7 @@ from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry import http, workers
 from bookiji_entry.http.bookings import BookingDeps
 from bookiji_entry.http.catalogue import CatalogueDeps
+from bookiji_entry.http.channels import ChannelDeps
 from bookiji_entry.http.principals import PrincipalDeps
 from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
@@ -100,6 +101,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         WebhookDeps,
         CatalogueDeps,
         PrincipalDeps,
+        ChannelDeps,
     )
     for handlers in handler_deps:
         container.register(handlers)
