@@ -27,6 +27,7 @@ EXPECTED_ALERTS = {
     "BookijiDoubleCharge": ("page", "0m"),
     "BookijiPrivacyRequestP95Above60s": ("page", "5m"),
     "BookijiPrivacyQueueOldestAbove60s": ("page", "2m"),
+    "BookijiDrillOverdue": ("ticket", "1h"),
     "BookijiAccessLogWriteErrors": ("ticket", "15m"),
     "BookijiErrorBudgetFastBurn": ("page", "2m"),
     "BookijiErrorBudgetMediumBurn": ("page", "15m"),
