@@ -14,6 +14,7 @@ import pytest
 
 import bookiji_core
 from bookiji_entry.cli import main
+from tests.unit.test_library_doc import blocks as library_example
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -96,6 +97,15 @@ def test_a_core_only_install_of_the_wheel_imports_the_core_without_the_service(
     imported = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.split() == [bookiji_core.__version__, "[]", "True"]
+
+    # docs/library.md's example books with the core install alone.
+    code, expected = library_example()
+    (tmp_path / "example.py").write_text(code)
+    ran = subprocess.run(
+        [python, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == expected
 
 
 def locked() -> dict[str, tuple[str, list[str]]]:
