@@ -89,6 +89,8 @@ class Settings:
     crash_at: str | None = None
     # Every log line is JSON on stderr; the lowest level written (BOOKIJI_LOG_LEVEL).
     log_level: str = "info"
+    # How long a relay's claim on an outbox message lasts; a killed relay's messages wait it out.
+    outbox_lease: timedelta = timedelta(seconds=30)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -99,6 +101,9 @@ class Settings:
 
         profile = _choice(get("PROFILE") or Profile.LOCAL.value)
         default_url = MEMORY_URL if profile is Profile.TEST else DEFAULT_DATABASE_URL
+        lease = _integer(
+            "BOOKIJI_OUTBOX_LEASE_SECONDS", get("OUTBOX_LEASE_SECONDS"), 30, low=2, high=600
+        )
         settings = cls(
             profile=profile,
             database_url=get("DATABASE_URL") or default_url,
@@ -151,6 +156,7 @@ class Settings:
             audit_key=get("AUDIT_KEY"),
             crash_at=get("TEST_CRASH_AT"),
             log_level=(get("LOG_LEVEL") or "info").lower(),
+            outbox_lease=timedelta(seconds=lease),
         )
         settings.check()
         return settings

@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
+from functools import partial
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWorkFactory
-from bookiji_core.usecases import OutboxRelay, RelayReport
+from bookiji_core.usecases import OutboxRelay, RelayReport, RelaySettings
 from bookiji_entry.http.webhooks import WebhookDeps, receive
+from bookiji_entry.settings import Settings
 from bookiji_entry.workers import Copy, Tick, Worker
 
 log = logging.getLogger(__name__)
@@ -30,14 +33,14 @@ def relay_for(
     telemetry: Telemetry,
     owner: str | None = None,
     copy: Copy | None = None,
+    lease: timedelta | None = None,
 ) -> OutboxRelay:
     """A relay for `copy` (a worker's) or for a test or command, named `owner`."""
+    relay = partial(OutboxRelay, uow(), gateway, clock, telemetry)
+    settings = RelaySettings() if lease is None else RelaySettings(lease=lease)
     if copy is not None:
-        return OutboxRelay(
-            uow(), gateway, clock, telemetry, owner=copy.owner, stopping=copy.stop.is_set
-        )
-    name = owner or f"{socket.gethostname()}:{os.getpid()}"
-    return OutboxRelay(uow(), gateway, clock, telemetry, owner=name)
+        return relay(owner=copy.owner, stopping=copy.stop.is_set, settings=settings)
+    return relay(owner=owner or f"{socket.gethostname()}:{os.getpid()}", settings=settings)
 
 
 def tick(relay: OutboxRelay) -> RelayReport:
@@ -55,9 +58,14 @@ def tick(relay: OutboxRelay) -> RelayReport:
 
 
 def build_relay(
-    uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, telemetry: Telemetry, copy: Copy
+    uow: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    telemetry: Telemetry,
+    settings: Settings,
+    copy: Copy,
 ) -> Tick:
-    relay = relay_for(uow, gateway, clock, telemetry, copy=copy)
+    relay = relay_for(uow, gateway, clock, telemetry, copy=copy, lease=settings.outbox_lease)
     return lambda: tick(relay)
 
 
