@@ -42,12 +42,22 @@ def _audience(answer: dict[str, Any]) -> Audience:
     )
 
 
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in args.env]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit("--env takes NAME=VALUE")
+    return dict(pairs)
+
+
 def one_run(args: argparse.Namespace, system: str, rate: float, n: int) -> dict[str, Any]:
     port = args.port_base + n % 100
     name = f"perf_ab_{system}_{n}"
     with (
         database(args.db, name, args.pg_url) as (url, scratch),
-        server(system, url, scratch, port, workers=args.workers, extra_env={}) as (pid, pop),
+        server(system, url, scratch, port, workers=args.workers, extra_env=_env(args)) as (
+            pid,
+            pop,
+        ),
     ):
         audience = _audience(pop)
         if args.warmup:
@@ -180,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--systems", default="floor,bookiji")
     parser.add_argument("--threshold-ms", type=float, help="P99 bound (100 SQLite, 150 PG)")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE for the servers (repeatable)"
+    )
     parser.add_argument("--port-base", type=int, default=18700)
     parser.add_argument("--out", type=Path, help="JSON file (default var/bench/ab-*.json)")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
@@ -192,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
         "threshold_ms": threshold,
+        "env": _env(args),
         "runs": [],
     }
     n = 0

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 
 from bookiji_entry import settings
 from bookiji_entry.bootstrap import Services, bootstrap, routes
+from bookiji_entry.http.admission import Admission
 from bookiji_entry.http.hardening import RateLimits, SecurityHeaders
 from bookiji_entry.http.observability import RequestObservability
 from bookiji_entry.problems import EXCEPTION_HANDLERS
@@ -42,6 +43,8 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders, hsts_max_age=config.hsts_max_age),
             *(observed if instrument else []),
+            # Before any work: an overloaded process answers 503 at once (observed, a 5xx).
+            Middleware(Admission, telemetry=services.telemetry, max_in_flight=config.max_in_flight),
             Middleware(
                 RateLimits,
                 telemetry=services.telemetry,

@@ -70,6 +70,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "card_declined": (502, "Card declined"),
     "delivery_failed": (502, "Notification not delivered"),
     "not_ready": (503, "Not ready"),
+    "overloaded": (503, "Overloaded, retry later"),
 }
 
 _BY_STATUS = {

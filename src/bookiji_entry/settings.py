@@ -76,6 +76,9 @@ class Settings:
     hsts_max_age: int = 0
     rate_limit_per_address: int = 0
     rate_limit_per_principal: int = 0
+    # Admission control (src/bookiji_entry/http/admission.py): requests in flight per process
+    # beyond which the answer is a fast 503 (0: no bound).
+    max_in_flight: int = 24
     # PostgreSQL least privilege (docs/security.md): `bkctl db upgrade` connects with the
     # migration URL (default: the database URL), runs the migrations as the owner role and
     # grants the service role what the service needs; the service connects as a member of it.
@@ -143,6 +146,9 @@ class Settings:
                 PRODUCTION_HSTS_MAX_AGE if profile is Profile.PRODUCTION else 0,
                 low=0,
                 high=10 * 365 * 86400,
+            ),
+            max_in_flight=_integer(
+                "BOOKIJI_MAX_IN_FLIGHT", get("MAX_IN_FLIGHT"), 24, low=0, high=100_000
             ),
             rate_limit_per_address=_rate("PER_ADDRESS", get("RATE_LIMIT_PER_ADDRESS"), profile),
             rate_limit_per_principal=_rate(

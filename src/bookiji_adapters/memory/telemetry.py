@@ -53,6 +53,9 @@ class InMemoryTelemetry:
     def rate_limited(self, limit: str) -> None:
         self._count("rate_limited", limit)
 
+    def overloaded(self) -> None:
+        self._count("overloaded", "in_flight")
+
     def history_chain(self, chain: str, rows: int, intact: bool) -> None:
         with self._lock:
             self.chains[chain] = (rows, intact)

@@ -39,5 +39,8 @@ class NullTelemetry:
     def rate_limited(self, limit: str) -> None:
         pass
 
+    def overloaded(self) -> None:
+        pass
+
     def history_chain(self, chain: str, rows: int, intact: bool) -> None:
         pass

@@ -141,6 +141,11 @@ class PrometheusTelemetry:
             ["limit"],
             registry=r,
         )
+        self._overloaded = Counter(
+            "bookiji_http_overloaded",
+            "Requests refused with 503 because the process had too many in flight.",
+            registry=r,
+        )
         self._chain_intact = Gauge(
             "bookiji_history_chain_intact",
             "1 if the last verification of that history table's hash chain found it whole.",
@@ -219,6 +224,9 @@ class PrometheusTelemetry:
 
     def rate_limited(self, limit: str) -> None:
         self._rate_limited.labels(limit).inc()
+
+    def overloaded(self) -> None:
+        self._overloaded.inc()
 
     def history_chain(self, chain: str, rows: int, intact: bool) -> None:
         self._chain_intact.labels(chain).set(1 if intact else 0)

@@ -61,6 +61,10 @@ class Telemetry(Protocol):
         """A request was refused with 429 by the `address` or the `principal` limit."""
         ...
 
+    def overloaded(self) -> None:
+        """A request was refused with 503 because the process had too many in flight."""
+        ...
+
     def history_chain(self, chain: str, rows: int, intact: bool) -> None:
         """The latest verification of a history table's hash chain: its length, and whether
         every row, the order and the checkpoint still matched."""

@@ -80,6 +80,8 @@ PROBLEM_RESPONSES = {
     "BadGateway": 502,
     "NotReady": 503,
 }
+# Admission control's 503 (http/admission.py) shares the status, so the same component.
+OVERLOADED = {"$ref": "#/components/responses/NotReady"}
 
 
 def _problem_responses() -> dict[str, Any]:
@@ -104,6 +106,7 @@ def document() -> dict[str, Any]:
         for section, entries in getattr(module, "OPENAPI_COMPONENTS", {}).items():
             components.setdefault(section, {}).update(entries)
     _rate_limited(paths)
+    _overloadable(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -133,6 +136,18 @@ def _rate_limited(paths: dict[str, Any]) -> None:
                 operation["responses"].setdefault(
                     "429", {"$ref": "#/components/responses/TooManyRequests"}
                 )
+
+
+def _overloadable(paths: dict[str, Any]) -> None:
+    """Every operation admission control covers (http/admission.py) may answer 503."""
+    from bookiji_entry.http.admission import EXEMPT_PATHS
+
+    for path, operations in paths.items():
+        if path in EXEMPT_PATHS:
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("503", OVERLOADED)
 
 
 def routes() -> list[BaseRoute]:
