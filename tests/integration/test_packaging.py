@@ -98,6 +98,14 @@ def test_a_core_only_install_of_the_wheel_imports_the_core_without_the_service(
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.split() == [bookiji_core.__version__, "[]", "True"]
 
+    # bkctl is there, and says what to install instead of a traceback.
+    bkctl = subprocess.run(
+        [tmp_path / "venv" / "bin" / "bkctl", "--version"], capture_output=True, text=True
+    )
+    assert bkctl.returncode == 2, bkctl.stderr
+    assert bkctl.stderr.startswith("bkctl: the Bookiji service is not installed (punq is missing)")
+    assert "pip install 'bookiji[server,postgres,stripe]'" in bkctl.stderr
+
     # docs/library.md's example books with the core install alone.
     code, expected = library_example()
     (tmp_path / "example.py").write_text(code)

@@ -1,4 +1,5 @@
-"""`bkctl`: the command line of Bookiji core (console script `bookiji_entry.cli:main`).
+"""`bkctl`: the command line of Bookiji core (`main`, run by the console script
+`bookiji_entry.console:main`).
 
 Every public module of this package that defines `register(subparsers)` adds its
 subcommands, each setting `run(args, ...) -> exit status` as its default; `main` calls it with
