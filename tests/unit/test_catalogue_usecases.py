@@ -12,6 +12,7 @@ from bookiji_core.catalogue import ServiceOffer
 from bookiji_core.errors import (
     CatalogueChangeStrandsBooking,
     Forbidden,
+    InvalidInput,
     NoProvidersAvailable,
     NotFound,
 )
@@ -25,6 +26,7 @@ from bookiji_core.usecases.catalogue import (
     remove_service,
     set_exception,
     set_location,
+    set_rating,
     set_weekly_hours,
     show_catalogue,
 )
@@ -197,3 +199,22 @@ def test_a_refused_catalogue_change_leaves_no_audit(vendor_with_hours: World) ->
 
     with world.uow() as uow:
         assert len(uow.principals.actions("v1")) == 1  # the weekly hours only
+
+
+def test_an_admin_rates_a_vetted_vendor_and_the_next_quote_sees_it(world: World) -> None:
+    with world.uow() as uow:
+        uow.vendors.add(make_vendor(1, rating=0.0))  # as an invitation leaves it
+        uow.commit()
+    set_weekly_hours("v1", VANCOUVER, NINE_TO_FIVE, ADMIN, world.uow(), world.clock)
+    with pytest.raises(NoProvidersAvailable):
+        quote(world, at(1, 10))
+
+    with pytest.raises(Forbidden):
+        set_rating("v1", 5.0, V1, world.uow(), world.clock)  # not the vendor's own
+    with pytest.raises(InvalidInput):
+        set_rating("v1", 7.0, ADMIN, world.uow(), world.clock)
+    set_rating("v1", 4.6, ADMIN, world.uow(), world.clock)
+
+    assert [c.vendor_id for c in quote(world, at(1, 10)).quote.candidates] == ["v1"]
+    with world.uow() as uow:
+        assert uow.principals.actions("v1")[-1].reason == "rating set to 4.6"

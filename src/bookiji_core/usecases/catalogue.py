@@ -204,6 +204,22 @@ def set_location(
     return vendor
 
 
+def set_rating(
+    vendor_id: str, rating: float, caller: Principal, uow: UnitOfWork, clock: Clock
+) -> Vendor:
+    """The starting rating an admin gives a vetted vendor (admins only, audited): an invited
+    vendor starts at 0 and quotes take only vendors rated at least QuotePolicy.min_rating."""
+    caller.require(Role.ADMIN)
+    vid = VendorId(vendor_id)
+    with uow:
+        vendor, _catalogue = _load(uow, vid)
+        vendor = attrs.evolve(vendor, rating=rating)  # the validator refuses outside 0..5
+        uow.vendors.add(vendor)
+        _audit(uow, caller, vid, f"rating set to {rating:g}", clock.now())
+        uow.commit()
+    return vendor
+
+
 def availability(
     vendor_id: str, within: Interval, caller: Principal, uow: UnitOfWork
 ) -> Availability:

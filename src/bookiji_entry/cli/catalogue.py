@@ -55,6 +55,8 @@ def register(commands: Any) -> None:
     place.add_argument("--latitude", type=float, required=True)
     place.add_argument("--longitude", type=float, required=True)
     place.add_argument("--zone", required=True, help="the public area customers see")
+    rated = action("rating", "an admin's starting rating for a vetted vendor (0-5)", _rating)
+    rated.add_argument("rating", type=float, help="e.g. 4.5; quotes need at least 4")
     free = action("availability", "open and free windows", _availability)
     free.add_argument("--from", dest="start", required=True, help="e.g. 2026-12-01T00:00:00Z")
     free.add_argument("--to", dest="end", required=True)
@@ -140,6 +142,14 @@ def _reset(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> in
     return _change(
         args, uow, clock, lambda who: uc.remove_exception(args.vendor_id, on, who, uow(), clock)
     )
+
+
+def _rating(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    def run(who: Principal) -> uc.CatalogueView:
+        uc.set_rating(args.vendor_id, args.rating, who, uow(), clock)
+        return uc.show_catalogue(args.vendor_id, who, uow(), clock)
+
+    return _change(args, uow, clock, run)
 
 
 def _location(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
