@@ -7,6 +7,7 @@ parameters name by type; nothing here imports punq or builds a graph.
 # No `from __future__ import annotations`: punq reads the real annotations of these factories.
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -28,18 +29,27 @@ from bookiji_entry.maps import maps_for
 from bookiji_entry.payments import WebhookSecret, webhook_secret
 from bookiji_entry.settings import Settings
 
+if TYPE_CHECKING:
+    from bookiji_adapters.sqlalchemy.verify import ChainReport
+
 
 def _nothing() -> None:
     return None
 
 
+def _no_history() -> "list[ChainReport]":
+    return []
+
+
 @attrs.frozen
 class Database:
-    """The storage a profile chose: its unit-of-work factory and its lifecycle."""
+    """The storage a profile chose: its unit-of-work factory, its lifecycle, and the walk of
+    its history hash chains (none in memory)."""
 
     unit_of_work: UnitOfWorkFactory
     upgrade: Callable[[], None] = _nothing
     dispose: Callable[[], None] = _nothing
+    verify_history: "Callable[[], list[ChainReport]]" = _no_history
 
 
 @attrs.frozen
@@ -80,8 +90,16 @@ def database_for(settings: Settings) -> Database:
     from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 
     _make_sqlite_folder(settings.database_url)
-    sql = SqlAlchemyStorage(settings.database_url)
-    return Database(sql.unit_of_work, sql.upgrade, sql.dispose)
+    sql = SqlAlchemyStorage(settings.database_url, history_key=history_key(settings))
+    return Database(sql.unit_of_work, sql.upgrade, sql.dispose, sql.verify_history)
+
+
+def history_key(settings: Settings) -> bytes:
+    """The HMAC key of the history chains: BOOKIJI_AUDIT_KEY, else the development key
+    (production refuses to start without one)."""
+    from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY
+
+    return settings.audit_key.encode() if settings.audit_key else DEVELOPMENT_KEY
 
 
 def _make_sqlite_folder(url: str) -> None:

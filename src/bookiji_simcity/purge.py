@@ -1,10 +1,12 @@
 """`bkctl simcity purge`: remove every synthetic record, in one transaction.
 
-Synthetic bookings go with their audit rows, outbox messages, ledger entries, quotes and
-idempotency keys; synthetic customers and vendors with their tokens, services and opening
-hours. The access log stays: it is append-only by design and holds ids only (no personal
-data). A purge is refused while a synthetic booking still has a payment message queued or in
-flight (power SimCity off and let the relay drain first), unless forced.
+Synthetic bookings go with their outbox messages, quotes and idempotency keys; synthetic
+customers and vendors with their tokens, services and opening hours. The history stays: the
+access log, the booking audit and the ledger are append-only and hash-chained (docs/
+security.md), so removing a row from them would read as tampering; they hold ids, states and
+amounts of synthetic people only. A purge is refused while a synthetic booking still has a
+payment message queued or in flight (power SimCity off and let the relay drain first), unless
+forced.
 
 The storage ports have no deletes (nothing in the domain removes a booking), so the purge is
 an adapter-level operation per storage technology.
@@ -49,8 +51,7 @@ def purge_sql(engine: Engine, *, force: bool = False) -> PurgeReport:
             )
             if busy is not None:
                 raise PurgeRefused(f"synthetic payment message {busy} is still queued or in flight")
-        for table in (t.booking_audit, t.outbox_messages, t.ledger_entries):
-            _delete_in(conn, table, table.c.booking_id, booking_ids)
+        _delete_in(conn, t.outbox_messages, t.outbox_messages.c.booking_id, booking_ids)
         _delete_in(conn, t.bookings, t.bookings.c.id, booking_ids)
         _delete_in(conn, t.quotes, t.quotes.c.customer_id, customer_ids)
         _delete_in(conn, t.idempotency_keys, t.idempotency_keys.c.scope, customer_ids)
@@ -79,11 +80,9 @@ def purge_memory(uow: Any, *, force: bool = False) -> PurgeReport:
         if not force and any(m.state.value in UNFINISHED for m in messages):
             raise PurgeRefused("a synthetic payment message is still queued or in flight")
         state.bookings = _without(state.bookings, bookings)
-        state.audit = [e for e in state.audit if e.booking_id not in bookings]
         state.outbox = {
             k: m for k, m in state.outbox.items() if m.command.booking_id not in bookings
         }
-        state.ledger = {k: e for k, e in state.ledger.items() if e.booking_id not in bookings}
         state.quotes = {k: q for k, q in state.quotes.items() if q.customer_id not in customers}
         state.idempotency = {k: r for k, r in state.idempotency.items() if k[0] not in customers}
         subjects = customers | vendors

@@ -33,6 +33,8 @@ EXPECTED_ALERTS = {
     "BookijiErrorBudgetMediumBurn": ("page", "15m"),
     "BookijiErrorBudgetSlowBurn": ("ticket", "1h"),
     "BookijiErrorBudgetSteadyBurn": ("ticket", "3h"),
+    "BookijiHistoryChainBroken": ("page", "0m"),
+    "BookijiHistoryChainShrank": ("page", "0m"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
 from bookiji_adapters.sqlalchemy.tables import access_log
@@ -13,16 +13,14 @@ class SqlAlchemyAccessLog(SqlAlchemyRepository):
     """Append-only: no method changes or removes an entry, and the database refuses to."""
 
     def append(self, entry: AccessLogEntry) -> None:
-        self._conn.execute(
-            insert(access_log),
-            {
-                "subject_id": entry.subject_id,
-                "actor_id": entry.actor_id,
-                "purpose": entry.purpose,
-                "resource": entry.resource,
-                "at": entry.at,
-            },
-        )
+        row = {
+            "subject_id": entry.subject_id,
+            "actor_id": entry.actor_id,
+            "purpose": entry.purpose,
+            "resource": entry.resource,
+            "at": entry.at,
+        }
+        self._chained("access_log", row)
 
     def for_subject(self, subject_id: str) -> list[AccessLogEntry]:
         a = access_log.c
@@ -31,4 +29,4 @@ class SqlAlchemyAccessLog(SqlAlchemyRepository):
             .where(a.subject_id == subject_id)
             .order_by(a.id)
         )
-        return [AccessLogEntry(*row) for row in self._conn.execute(stmt)]
+        return [AccessLogEntry(*row) for row in self._history_of("access_log").execute(stmt)]

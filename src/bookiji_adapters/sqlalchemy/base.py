@@ -12,9 +12,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bookiji_core.values import Interval, VendorId
 
 
+class HistorySink(Protocol):
+    def add(self, chain: str, row: dict[str, Any]) -> None: ...
+
+    def flush(self, conn: Connection, only: str | None = None) -> None: ...
+
+    def insert_if_absent(
+        self, conn: Connection, chain: str, row: dict[str, Any], key: Sequence[str]
+    ) -> bool: ...
+
+
 class ConnectionSource(Protocol):
     @property
     def connection(self) -> Connection: ...
+
+    @property
+    def history(self) -> HistorySink: ...
 
 
 class SqlAlchemyRepository:
@@ -26,6 +39,15 @@ class SqlAlchemyRepository:
     @property
     def _conn(self) -> Connection:
         return self._source.connection
+
+    def _chained(self, chain: str, row: dict[str, Any]) -> None:
+        """Queue a history row: it is chained and inserted at commit (history.py)."""
+        self._source.history.add(chain, row)
+
+    def _history_of(self, chain: str) -> Connection:
+        """The connection, once this transaction's queued rows of `chain` are written."""
+        self._source.history.flush(self._conn, chain)
+        return self._conn
 
     def _intervals_by_vendor(
         self, statement: Executable, vendor_ids: Iterable[VendorId], within: Interval

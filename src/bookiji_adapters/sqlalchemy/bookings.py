@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
 from bookiji_adapters.sqlalchemy.engine import Deadlock
+from bookiji_adapters.sqlalchemy.history import with_reason_digest
 from bookiji_adapters.sqlalchemy.tables import ACTIVE_BOOKING_STATES, booking_audit, bookings
 from bookiji_core.booking import ActorType, AuditEntry, Booking, BookingState
 from bookiji_core.errors import ConcurrentUpdate, SlotTaken
@@ -171,19 +172,17 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
 
 class SqlAlchemyAuditTrail(SqlAlchemyRepository):
     def append(self, entry: AuditEntry) -> None:
-        self._conn.execute(
-            insert(booking_audit),
-            {
-                "booking_id": entry.booking_id,
-                "from_state": entry.from_state.value,
-                "to_state": entry.to_state.value,
-                "action": entry.action,
-                "actor_type": entry.actor_type.value,
-                "actor_id": entry.actor_id,
-                "reason": entry.reason,
-                "at": entry.at,
-            },
-        )
+        row = {
+            "booking_id": entry.booking_id,
+            "from_state": entry.from_state.value,
+            "to_state": entry.to_state.value,
+            "action": entry.action,
+            "actor_type": entry.actor_type.value,
+            "actor_id": entry.actor_id,
+            "reason": entry.reason,
+            "at": entry.at,
+        }
+        self._chained("booking_audit", with_reason_digest(row))
 
     def for_booking(self, booking_id: BookingId) -> list[AuditEntry]:
         a = booking_audit.c
@@ -199,5 +198,5 @@ class SqlAlchemyAuditTrail(SqlAlchemyRepository):
                 reason=row["reason"],
                 at=row["at"],
             )
-            for row in self._conn.execute(stmt).mappings()
+            for row in self._history_of("booking_audit").execute(stmt).mappings()
         ]

@@ -17,9 +17,12 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate to `revision` in one transaction; concurrent callers wait for each other."""
+def upgrade(engine: Engine, revision: str = "head", *, history_key: bytes | None = None) -> None:
+    """Migrate to `revision` in one transaction; concurrent callers wait for each other.
+    `history_key` chains the history rows that exist when the chains are added (0009)."""
     config = alembic_config()
+    if history_key is not None:
+        config.attributes["history_key"] = history_key
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several processes starting at once must not run the same DDL twice. (SQLite's

@@ -30,7 +30,7 @@ class SqlAlchemyLedger(SqlAlchemyRepository):
             "gateway_ref": entry.gateway_ref,
             "at": entry.at,
         }
-        return insert_if_absent(self._conn, ledger_entries, row, ["key"])
+        return self._source.history.insert_if_absent(self._conn, "ledger_entries", row, ["key"])
 
     def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]:
         stmt = select(ledger_entries).where(_l.booking_id == booking_id).order_by(_l.id)

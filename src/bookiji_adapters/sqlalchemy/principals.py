@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
 from bookiji_adapters.sqlalchemy.tables import admins, principal_actions, principals
@@ -83,7 +83,7 @@ class SqlAlchemyPrincipals(SqlAlchemyRepository):
             "role": action.role.value,
             "reason": action.reason,
         }
-        self._conn.execute(insert(principal_actions), row)
+        self._chained("principal_actions", row)
 
     def actions(self, subject_id: str) -> list[PrincipalAction]:
         stmt = (
@@ -95,5 +95,5 @@ class SqlAlchemyPrincipals(SqlAlchemyRepository):
             PrincipalAction(
                 r.at, r.actor_id, AdminAction(r.action), r.subject_id, Role(r.role), r.reason
             )
-            for r in self._conn.execute(stmt)
+            for r in self._history_of("principal_actions").execute(stmt)
         ]

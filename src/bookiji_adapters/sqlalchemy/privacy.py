@@ -148,6 +148,6 @@ class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue):
         stmt = (
             sql_update(booking_audit)
             .where(a.actor_id == actor_id, a.reason != placeholder)
-            .values(reason=placeholder)
+            .values(reason=placeholder, reason_salt=None)
         )
         return self._conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bookiji_adapters.sqlalchemy.engine import create_storage_engine, normalise_url
+from bookiji_adapters.sqlalchemy.engine import READ_ONLY, create_storage_engine, normalise_url
+from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY
 from bookiji_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
+from bookiji_adapters.sqlalchemy.verify import ChainReport, verify_all
 
 if TYPE_CHECKING:
     from bookiji_core.ports import UnitOfWorkFactory
@@ -17,12 +19,13 @@ class SqlAlchemyStorage:
     """`sqlite:///var/bookiji.db` or `postgresql://user@host/db`. Connects lazily: making one
     opens nothing; `upgrade()` migrates; `unit_of_work()` is the core's UnitOfWorkFactory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, history_key: bytes = DEVELOPMENT_KEY) -> None:
         self.url = normalise_url(url)
         self.engine: Engine = create_storage_engine(self.url)
+        self.history_key = history_key
 
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine)
+        return SqlAlchemyUnitOfWork(self.engine, self.history_key)
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to `revision`; safe to call on every start."""
@@ -30,7 +33,15 @@ class SqlAlchemyStorage:
         # only the one that migrates needs it.
         from bookiji_adapters.sqlalchemy import migrate
 
-        migrate.upgrade(self.engine, revision)
+        migrate.upgrade(self.engine, revision, history_key=self.history_key)
+
+    def verify_history(self) -> list[ChainReport]:
+        """Walk every history hash chain in one read-only transaction (verify.py)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{READ_ONLY: True})
+            reports = verify_all(conn, self.history_key)
+            conn.rollback()
+        return reports
 
     def dispose(self) -> None:
         self.engine.dispose()

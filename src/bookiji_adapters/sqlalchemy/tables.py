@@ -155,21 +155,6 @@ bookings = Table(
     Index(None, "state", "hold_expires_at"),
 )
 
-booking_audit = Table(
-    "booking_audit",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=True),
-    Column("booking_id", Id, nullable=False),
-    Column("from_state", String(32), nullable=False),
-    Column("to_state", String(32), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("actor_type", String(16), nullable=False),
-    Column("actor_id", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Index(None, "booking_id"),
-)
-
 outbox_messages = Table(
     "outbox_messages",
     metadata,
@@ -211,18 +196,6 @@ idempotency_keys = Table(
     Index(None, "expires_at"),
 )
 
-access_log = Table(
-    "access_log",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=True),
-    Column("subject_id", Id, nullable=False),
-    Column("actor_id", Id, nullable=False),
-    Column("purpose", String(64), nullable=False),
-    Column("resource", Text, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Index(None, "subject_id"),
-)
-
 principals = Table(
     "principals",
     metadata,
@@ -245,36 +218,6 @@ admins = Table(
     Column("phone", Text, nullable=False),
 )
 
-# Append-only (the database refuses UPDATE and DELETE): admins' decisions about access.
-principal_actions = Table(
-    "principal_actions",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime, nullable=False),
-    Column("actor_id", Id, nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("subject_id", Id, nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("reason", Text, nullable=False),
-    Index(None, "subject_id"),
-    Index(None, "actor_id"),
-)
-
-ledger_entries = Table(
-    "ledger_entries",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=True),
-    Column("key", String(255), nullable=False, unique=True),
-    Column("booking_id", Id, nullable=False),
-    Column("intent_id", String(255), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("currency", Currency, nullable=False),
-    Column("gateway_ref", Text, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Index(None, "booking_id"),
-)
-
 webhook_inbox = Table(
     "webhook_inbox",
     metadata,
@@ -294,3 +237,16 @@ controls = Table(
 # Imported here so that `metadata` always holds the whole schema (migrations compare to it).
 from bookiji_adapters.sqlalchemy import notification_tables as _notifications  # noqa: E402, F401
 from bookiji_adapters.sqlalchemy import workers as _workers  # noqa: E402, F401
+from bookiji_adapters.sqlalchemy.history_tables import access_log as access_log  # noqa: E402
+from bookiji_adapters.sqlalchemy.history_tables import (  # noqa: E402
+    booking_audit as booking_audit,
+)
+from bookiji_adapters.sqlalchemy.history_tables import (  # noqa: E402
+    history_heads as history_heads,
+)
+from bookiji_adapters.sqlalchemy.history_tables import (  # noqa: E402
+    ledger_entries as ledger_entries,
+)
+from bookiji_adapters.sqlalchemy.history_tables import (  # noqa: E402
+    principal_actions as principal_actions,
+)

@@ -11,6 +11,7 @@ from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchem
 from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
 from bookiji_adapters.sqlalchemy.catalogues import SqlAlchemyCatalogues
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY
+from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY, HistoryWriter
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
 from bookiji_adapters.sqlalchemy.notifications import (
     SqlAlchemyContactChannels,
@@ -52,9 +53,10 @@ class SqlAlchemyUnitOfWork:
     without `commit()` rolls back. One object may be entered again, one block at a time;
     `with uow.read_only():` makes that block a read-only transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, history_key: bytes = DEVELOPMENT_KEY) -> None:
         # Each repository is typed as its port, so mypy checks it against the protocol.
         self._engine = engine
+        self.history = HistoryWriter(history_key)
         self._connection: Connection | None = None
         self._reading = False
         self.vendors: Vendors = SqlAlchemyVendors(self)
@@ -107,13 +109,16 @@ class SqlAlchemyUnitOfWork:
     ) -> None:
         connection, self._connection = self._connection, None
         self._reading = False
+        self.history.discard()
         if connection is not None:
             connection.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
         if self._reading:
             raise RuntimeError("a read-only unit of work cannot commit")
+        self.history.flush(self.connection)
         self.connection.commit()
 
     def rollback(self) -> None:
+        self.history.discard()
         self.connection.rollback()

@@ -1,0 +1,171 @@
+"""Hash chains over the history tables: the access log, the admins' audit, the booking audit
+and the ledger (docs/security.md, "Tamper-evident history").
+
+Each row gets a position in its table's chain (`chain_seq`, 1, 2, ...) and `row_hash` =
+HMAC-SHA256(key, previous row's hash + the row's canonical content); the `history_heads` row
+of the chain keeps the last position and hash, with a MAC, as the checkpoint that shows a
+truncation. Rows are chained in the adapter as they are written:
+
+- the access log, the admins' audit and the booking audit are written at commit
+  (`HistoryWriter.flush`), so the chain heads are the last locks a transaction takes: a
+  head is held only for its inserts and the commit, and no lock cycle can go through it;
+- a ledger entry is chained as it is inserted, since its caller needs to know at once whether
+  it was new; its head is locked first, so a concurrent twin has committed (or not) by then.
+
+On PostgreSQL a head is locked `FOR UPDATE`; on SQLite every writer already holds the
+database's write lock (`BEGIN IMMEDIATE`). Heads are locked in name order.
+
+A booking audit's free-text `reason` is erasable (privacy): the chain covers
+`reason_digest` = SHA-256(`reason_salt` + reason) instead, and erasure replaces the reason and
+drops the salt, so the digest no longer says anything about the text (verify.py checks it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+from sqlalchemy import Connection, Table, insert, select, update
+
+from bookiji_adapters.sqlalchemy.base import insert_if_absent
+from bookiji_adapters.sqlalchemy.tables import (
+    access_log,
+    booking_audit,
+    history_heads,
+    ledger_entries,
+    principal_actions,
+)
+
+GENESIS = "0" * 64
+# The key when none is configured (local, test and simcity profiles): anyone who reads this
+# can forge a chain, so production refuses to start without BOOKIJI_AUDIT_KEY.
+DEVELOPMENT_KEY = b"bookiji-development-history-key"
+
+
+@attrs.frozen
+class Chain:
+    name: str
+    table: Table
+    # The columns the hash covers, in the order they are written.
+    columns: tuple[str, ...]
+
+
+_BOOKING_AUDIT = ("booking_id", "from_state", "to_state", "action", "actor_type", "actor_id")
+CHAINS: tuple[Chain, ...] = (
+    Chain("access_log", access_log, ("subject_id", "actor_id", "purpose", "resource", "at")),
+    Chain("booking_audit", booking_audit, (*_BOOKING_AUDIT, "at", "reason_digest")),
+    Chain(
+        "ledger_entries",
+        ledger_entries,
+        ("key", "booking_id", "intent_id", "kind", "amount", "currency", "gateway_ref", "at"),
+    ),
+    Chain(
+        "principal_actions",
+        principal_actions,
+        ("at", "actor_id", "action", "subject_id", "role", "reason"),
+    ),
+)
+BY_NAME = {chain.name: chain for chain in CHAINS}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def canonical(chain: Chain, seq: int, row: Mapping[str, Any]) -> bytes:
+    content = {name: _plain(row[name]) for name in chain.columns}
+    body = {"chain": chain.name, "seq": seq, "row": content}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def link(key: bytes, previous: str, chain: Chain, seq: int, row: Mapping[str, Any]) -> str:
+    message = previous.encode() + b"\n" + canonical(chain, seq, row)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, chain: str, seq: int, head: str) -> str:
+    return hmac.new(key, f"head\n{chain}\n{seq}\n{head}".encode(), hashlib.sha256).hexdigest()
+
+
+def reason_digest(salt: str, reason: str) -> str:
+    return hashlib.sha256((salt + reason).encode()).hexdigest()
+
+
+def with_reason_digest(row: dict[str, Any]) -> dict[str, Any]:
+    """A booking audit row with its reason's salt and digest."""
+    salt = secrets.token_hex(16)
+    return {**row, "reason_salt": salt, "reason_digest": reason_digest(salt, row["reason"])}
+
+
+def lock_head(conn: Connection, key: bytes, chain: str) -> tuple[int, str]:
+    """The chain's last position and hash, its head row locked until the transaction ends."""
+    h = history_heads.c
+    stmt = select(h.seq, h.head_hash).where(h.chain == chain).with_for_update()
+    found = conn.execute(stmt).first()
+    if found is None:  # a database emptied by hand (tests): start the chain again
+        insert_if_absent(conn, history_heads, head_row(key, chain, 0, GENESIS), ["chain"])
+        found = conn.execute(stmt).first()
+        assert found is not None
+    return int(found.seq), str(found.head_hash)
+
+
+def head_row(key: bytes, chain: str, seq: int, head: str) -> dict[str, Any]:
+    return {"chain": chain, "seq": seq, "head_hash": head, "mac": head_mac(key, chain, seq, head)}
+
+
+def set_head(conn: Connection, key: bytes, chain: str, seq: int, head: str) -> None:
+    row = head_row(key, chain, seq, head)
+    conn.execute(update(history_heads).where(history_heads.c.chain == chain).values(row))
+
+
+class HistoryWriter:
+    """The chained rows of one unit of work: queued ones go in at commit, in name order."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, chain: str, row: dict[str, Any]) -> None:
+        self._pending.setdefault(chain, []).append(row)
+
+    def flush(self, conn: Connection, only: str | None = None) -> None:
+        """Write the queued rows (of chain `only`, or all): a read of a chain flushes it first,
+        so that a transaction sees what it wrote."""
+        for name in sorted(self._pending):
+            if only is not None and name != only:
+                continue
+            rows = self._pending.pop(name)
+            chain = BY_NAME[name]
+            seq, head = lock_head(conn, self.key, name)
+            chained = []
+            for row in rows:
+                seq += 1
+                head = link(self.key, head, chain, seq, row)
+                chained.append({**row, "chain_seq": seq, "row_hash": head})
+            conn.execute(insert(chain.table), chained)
+            set_head(conn, self.key, name, seq, head)
+
+    def insert_if_absent(
+        self, conn: Connection, chain: str, row: dict[str, Any], key: Sequence[str]
+    ) -> bool:
+        """Chain and insert `row` now unless its key exists; True if it was inserted."""
+        found = BY_NAME[chain]
+        seq, head = lock_head(conn, self.key, chain)
+        new = link(self.key, head, found, seq + 1, row)
+        inserted = insert_if_absent(
+            conn, found.table, {**row, "chain_seq": seq + 1, "row_hash": new}, key
+        )
+        if inserted:
+            set_head(conn, self.key, chain, seq + 1, new)
+        return inserted
+
+    def discard(self) -> None:
+        self._pending.clear()
