@@ -19,7 +19,7 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head", *, history_key: bytes | None = None) -> None:
     """Migrate to `revision` in one transaction; concurrent callers wait for each other.
-    `history_key` chains the history rows that exist when the chains are added (0009)."""
+    `history_key` chains the history rows that exist when the chains are added (0011)."""
     config = alembic_config()
     if history_key is not None:
         config.attributes["history_key"] = history_key
