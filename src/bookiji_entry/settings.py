@@ -92,6 +92,8 @@ class Settings:
     crash_at: str | None = None
     # Every log line is JSON on stderr; the lowest level written (BOOKIJI_LOG_LEVEL).
     log_level: str = "info"
+    # Where bkctl's server commands find the service (BOOKIJI_URL; else host and port).
+    url: str | None = None
     # How long a relay's claim on an outbox message lasts; a killed relay's messages wait it out.
     outbox_lease: timedelta = timedelta(seconds=30)
 
@@ -162,6 +164,7 @@ class Settings:
             audit_key=get("AUDIT_KEY"),
             crash_at=get("TEST_CRASH_AT"),
             log_level=(get("LOG_LEVEL") or "info").lower(),
+            url=get("URL"),
             outbox_lease=timedelta(seconds=lease),
         )
         settings.check()
@@ -177,6 +180,8 @@ class Settings:
             )
         if self.maps_url is not None and not self.maps_url.startswith(("http://", "https://")):
             raise SettingsError("BOOKIJI_MAPS_URL must be an http:// or https:// URL")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise SettingsError("BOOKIJI_URL must be an http:// or https:// URL")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"BOOKIJI_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         if self.crash_at is not None and not _CRASH_AT.fullmatch(self.crash_at):
@@ -211,6 +216,10 @@ class Settings:
                 "BOOKIJI_DATABASE_URL to a postgresql:// URL "
                 f"(got {self.database_url_for_display!r})"
             )
+
+    @property
+    def server_url(self) -> str:
+        return (self.url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_postgresql(self) -> bool:

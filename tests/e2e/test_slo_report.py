@@ -133,7 +133,7 @@ def test_an_unreachable_service_exits_non_zero_with_a_clear_message(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
 
-    assert main(["slo", "report", "--url", url, "--timeout", "2"]) == 1
+    assert main(["slo", "report", "--url", url, "--timeout", "2"]) == 69  # EX_UNAVAILABLE
     assert f"cannot reach {url}/metrics" in capsys.readouterr().err
 
 

@@ -12,16 +12,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from types import ModuleType
+
+import httpx
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bookiji_core import __version__
 from bookiji_core.errors import DomainError, InvalidInput
 from bookiji_entry import logs, settings
 from bookiji_entry.bootstrap import Services, inject
-from bookiji_entry.cli._common import CliError, Wiring
+from bookiji_entry.cli._common import UNAVAILABLE, CliError, Wiring
 from bookiji_entry.problems import EdgeError, exit_code_for
 from bookiji_entry.settings import SettingsError
 
@@ -51,22 +56,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
-    """Parse, run, and turn every refusal into a message on stderr and a non-zero status."""
+    """Parse, run, and turn every refusal into one line on stderr (a JSON object with the
+    stable code under --json) and the exit status docs/cli.md lists."""
     args = build_parser().parse_args(argv)
-    if services is None:  # a process of its own (tests that inject services keep theirs)
+    if argv is None and services is None:  # bkctl itself: its process's logs (not a test's)
         _configure_logs()
+    fail = partial(_fail, as_json=bool(getattr(args, "json", False)))
     try:
         return run(args.run, args, services)
     except SettingsError as exc:
-        return _fail(f"configuration: {exc}", 2)
+        return fail("configuration", f"configuration: {exc}", 2, str(exc))
     except InvalidInput as exc:
-        return _fail(f"{exc.code} ({exc.field}): {exc.message}", exit_code_for(exc.code))
+        text = f"{exc.code} ({exc.field}): {exc.message}"
+        return fail(exc.code, text, exit_code_for(exc.code), exc.message, field=exc.field)
     except DomainError as exc:
-        return _fail(f"{exc.code}: {exc.message}", exit_code_for(exc.code))
+        return fail(exc.code, f"{exc.code}: {exc.message}", exit_code_for(exc.code), exc.message)
     except EdgeError as exc:
-        return _fail(f"{exc.code}: {exc.detail}", exit_code_for(exc.code))
+        return fail(exc.code, f"{exc.code}: {exc.detail}", exit_code_for(exc.code), exc.detail)
     except CliError as exc:
-        return _fail(str(exc), exc.status)
+        return fail(exc.code, str(exc), exc.status)
+    except (OperationalError, InterfaceError) as exc:  # the database does not answer
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        if "no such table" in reason:  # SQLite: a file nobody migrated
+            text = f"the database{_where()} has no schema: run bkctl db upgrade ({reason})"
+            return fail("database_not_migrated", text, UNAVAILABLE)
+        text = f"the database{_where()} is unavailable: {reason}"
+        return fail("database_unavailable", text, UNAVAILABLE)
+    except httpx.TransportError as exc:
+        text = f"the service does not answer: {exc or type(exc).__name__}"
+        return fail("service_unavailable", text, UNAVAILABLE)
     except KeyboardInterrupt:
         return 130
 
@@ -100,6 +118,25 @@ def _configure_logs() -> None:
     logs.configure(level)
 
 
-def _fail(message: str, status: int) -> int:
-    print(f"bkctl: {message}", file=sys.stderr)
+def _where() -> str:
+    try:
+        return f" at {settings.current().database_url_for_display}"
+    except SettingsError:
+        return ""
+
+
+def _fail(
+    code: str,
+    text: str,
+    status: int,
+    message: str | None = None,
+    *,
+    as_json: bool,
+    **extra: str,
+) -> int:
+    if as_json:
+        problem = {"code": code, "message": message or text, **extra, "exit_status": status}
+        print(json.dumps(problem, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"bkctl: {text}", file=sys.stderr)
     return status

@@ -18,13 +18,16 @@ from bookiji_core.usecases import authenticate
 from bookiji_entry import settings
 from bookiji_entry.bootstrap import Services, bootstrap
 
+_CODES = {2: "usage", 3: "unauthenticated", 69: "unavailable"}
+
 
 class CliError(Exception):
     """A refusal of bkctl itself, with the exit status to return."""
 
-    def __init__(self, message: str, status: int = 1) -> None:
+    def __init__(self, message: str, status: int = 1, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code or _CODES.get(status, "refused")
 
 
 @attrs.frozen
@@ -65,10 +68,32 @@ def env_token(given: str | None) -> str:
     return given or require_token(None, settings.current().token)
 
 
+UNAVAILABLE = 69  # sysexits' EX_UNAVAILABLE: the database or the service does not answer
+
+
+def server_url(given: str | None) -> str:
+    """--url (or --api, --target) if given, else BOOKIJI_URL, else BOOKIJI_HOST:BOOKIJI_PORT."""
+    return given.rstrip("/") if given else settings.current().server_url
+
+
+def add_url(parser: Any, flag: str = "--url") -> None:
+    parser.add_argument(
+        flag,
+        default=None,
+        help="the service's base URL; default: BOOKIJI_URL, else http://BOOKIJI_HOST:BOOKIJI_PORT",
+    )
+
+
 def add_token(parser: Any, help: str = "your bearer token (the demo seed prints them)") -> None:
     parser.add_argument(
         "--token", default=None, help=f"{help}; default: the BOOKIJI_TOKEN environment variable"
     )
+
+
+def on_terminal() -> bool:
+    """Progress frames (`\r` lines) are written to stderr only when it is a terminal, never
+    into a pipe or a log file; the final summary is printed either way."""
+    return sys.stderr.isatty()
 
 
 def add_json(parser: Any) -> None:

@@ -10,16 +10,15 @@ from typing import Any
 
 import httpx
 
-from bookiji_entry import settings as settings_module
 from bookiji_entry.bootstrap import Database
-from bookiji_entry.cli._common import CliError, env_token, print_json
+from bookiji_entry.cli._common import UNAVAILABLE, CliError, env_token, print_json, server_url
 from bookiji_entry.settings import Settings
 from bookiji_simcity.load import Audience, LoadRefused, ensure_loopback, run_load
 from bookiji_simcity.purge import PurgeRefused, purge_memory, purge_sql
 
 
 def run_remote(action: str, args: argparse.Namespace) -> int:
-    base = args.url or _default_url()
+    base = server_url(args.url)
     headers = {"Authorization": f"Bearer {env_token(args.token)}"}
     method, path = {
         "on": ("POST", "/api/simcity/power/on"),
@@ -31,7 +30,7 @@ def run_remote(action: str, args: argparse.Namespace) -> int:
     try:
         response = httpx.request(method, base + path, headers=headers, json=body, timeout=30)
     except httpx.HTTPError as error:
-        raise CliError(f"cannot reach {base}: {error}", 1) from None
+        raise CliError(f"cannot reach {base}: {error}", UNAVAILABLE) from None
     shown = response.json()
     if response.status_code >= 400:
         raise CliError(f"{shown.get('code')}: {shown.get('detail')}", _exit_for(response))
@@ -40,11 +39,6 @@ def run_remote(action: str, args: argparse.Namespace) -> int:
     else:
         _print_status(shown)
     return 0
-
-
-def _default_url() -> str:
-    cfg = settings_module.current()
-    return f"http://{cfg.host}:{cfg.port}"
 
 
 def _settings(pairs: list[str]) -> dict[str, Any]:
@@ -81,7 +75,7 @@ def _print_status(status: dict[str, Any]) -> None:
 
 
 def run_load_command(args: argparse.Namespace) -> int:
-    target = args.target.rstrip("/")
+    target = server_url(args.target)
     try:
         ensure_loopback(target, allow_remote=args.allow_remote)
     except LoadRefused as refusal:
@@ -125,7 +119,7 @@ def _audience(target: str, token: str, customers: int) -> Audience:
             timeout=120,
         )
     except httpx.HTTPError as error:
-        raise CliError(f"cannot reach {target}: {error}", 1) from None
+        raise CliError(f"cannot reach {target}: {error}", UNAVAILABLE) from None
     body = response.json()
     if response.status_code != 200:
         raise CliError(f"population: {body.get('code')}: {body.get('detail')}", 1)

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from bookiji_entry.bootstrap import simcity_run_wiring
-from bookiji_entry.cli._common import CliError, print_json
+from bookiji_entry.cli._common import CliError, on_terminal, print_json
 from bookiji_simcity.fuzz import Progress, fuzz
 from bookiji_simcity.outcome import Verdict
 from bookiji_simcity.scenarios import SCENARIOS, run_scenario
@@ -80,7 +80,7 @@ def run_fuzz(args: argparse.Namespace) -> int:
         seeds,
         partial(run_one, name, args.storage),
         jobs=args.jobs,
-        progress=Progress(args.seeds),
+        progress=Progress(args.seeds) if on_terminal() else None,
     )
     if args.json:
         print_json(

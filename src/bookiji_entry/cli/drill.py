@@ -20,7 +20,14 @@ import httpx
 
 from bookiji_core.drills import Check, DrillResult, record_drill
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
-from bookiji_entry.cli._common import CliError, add_token, env_token
+from bookiji_entry.cli._common import (
+    UNAVAILABLE,
+    CliError,
+    add_token,
+    add_url,
+    env_token,
+    server_url,
+)
 from bookiji_entry.cli._drill_steps import privacy_checks, rollback_checks
 from bookiji_entry.drill_evidence import write
 from bookiji_entry.settings import Settings
@@ -43,7 +50,7 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument("drill", choices=sorted(RUNBOOKS))
-    parser.add_argument("--api", default="http://127.0.0.1:8000", help="the running service")
+    add_url(parser, "--api")
     parser.add_argument(
         "--out", type=Path, default=Path("ops/drills"), help="the evidence folder (ops/drills)"
     )
@@ -77,11 +84,12 @@ def run(
         return ok
 
     tag = secrets.token_hex(3)
-    with httpx.Client(base_url=args.api, timeout=10.0) as http:
+    api = server_url(args.api)
+    with httpx.Client(base_url=api, timeout=10.0) as http:
         try:
             http.get("/healthz").raise_for_status()
         except httpx.HTTPError as exc:
-            raise CliError(f"the service at {args.api} does not answer: {exc}", 1) from None
+            raise CliError(f"the service at {api} does not answer: {exc}", UNAVAILABLE) from None
         if args.drill == "rollback":
             steps = rollback_checks(
                 http, admin, uow, clock, ids, gateway, telemetry, tag, args.wait
@@ -94,7 +102,7 @@ def run(
     result = DrillResult(args.drill, started, clock.now(), tuple(checks))
     record_drill(uow(), result)
     path = write(
-        args.out, result, api=args.api, profile=settings.profile.value, runbook=RUNBOOKS[args.drill]
+        args.out, result, api=api, profile=settings.profile.value, runbook=RUNBOOKS[args.drill]
     )
     for c in checks:
         print(

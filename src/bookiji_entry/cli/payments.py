@@ -21,7 +21,7 @@ from bookiji_core.usecases import (
 )
 from bookiji_core.usecases.outbox_ops import resolve_dead_message
 from bookiji_core.usecases.outbox_progress import OutboxProgress, follow_outbox
-from bookiji_entry.cli._common import CliError, add_json, print_json
+from bookiji_entry.cli._common import CliError, add_json, on_terminal, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 
 POLL_SECONDS = 0.5
@@ -152,8 +152,10 @@ def run_dlq(args: argparse.Namespace, unit_of_work: UnitOfWorkFactory, clock: Cl
             print(f"{m.id} {action} {booking} x{m.attempts}: {m.last_error}")
         return 0
 
+    frames = not args.json and on_terminal()
+
     def progress(done: int, total: int) -> None:
-        if not args.json:
+        if frames:
             print(f"\rrequeued {done}/{total}", end="", file=sys.stderr, flush=True)
 
     drained = drain_dlq(
@@ -163,7 +165,7 @@ def run_dlq(args: argparse.Namespace, unit_of_work: UnitOfWorkFactory, clock: Cl
         spacing=timedelta(seconds=args.spacing),
         progress=progress,
     )
-    if drained and not args.json:
+    if drained and frames:
         print(file=sys.stderr)
     states = _follow(unit_of_work, [m.id for m in drained], args.wait, quiet=args.json)
     if args.json:
@@ -178,8 +180,10 @@ def _follow(
 ) -> dict[str, str]:
     """Follow the requeued messages until they are all finished or `wait` runs out."""
 
+    frames = not quiet and wait > 0 and on_terminal()
+
     def show(progress: OutboxProgress) -> None:
-        if not quiet and wait > 0:
+        if frames:
             done = len(ids) - len(progress.pending)
             line = f"\r{len(progress.committed)} committed, {done - len(progress.committed)} "
             print(f"{line}dead again, of {len(ids)}", end="", file=sys.stderr, flush=True)
@@ -193,7 +197,7 @@ def _follow(
         interval=POLL_SECONDS,
         on_progress=show,
     )
-    if not quiet and wait > 0:
+    if frames:
         print(file=sys.stderr)
     return {i: str(s) if s is not None else "gone" for i, s in progress.states.items()}
 

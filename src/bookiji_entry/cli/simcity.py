@@ -14,7 +14,7 @@ import argparse
 from functools import partial
 from typing import Any
 
-from bookiji_entry.cli._common import add_json, add_token
+from bookiji_entry.cli._common import add_json, add_token, add_url
 from bookiji_entry.cli._simcity_ops import run_load_command, run_purge, run_remote
 from bookiji_entry.cli._simcity_runs import STORAGES, run_fuzz, run_list, run_run
 
@@ -89,7 +89,7 @@ def register(commands: Any) -> None:
             "--allow-remote."
         ),
     )
-    load.add_argument("--target", required=True, help="the server, e.g. http://127.0.0.1:8000")
+    add_url(load, "--target")
     load.add_argument("--rps", required=True, type=float, help="arrivals per second")
     load.add_argument("--duration", required=True, type=float, help="seconds")
     add_token(load, "an admin bearer token")
@@ -114,6 +114,6 @@ def register(commands: Any) -> None:
 
 
 def _add_remote(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", help="the server (default http://BOOKIJI_HOST:BOOKIJI_PORT)")
+    add_url(parser)
     add_token(parser, "an admin bearer token")
     add_json(parser)

@@ -11,12 +11,11 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bookiji_entry.cli._common import CliError, print_json
+from bookiji_entry.cli._common import UNAVAILABLE, CliError, add_url, print_json, server_url
 from bookiji_entry.slo import Sample, report
 from bookiji_entry.slo_render import as_json, as_text
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-UNREACHABLE = 1
+UNREACHABLE = UNAVAILABLE
 
 
 def register(commands: Any) -> None:
@@ -37,9 +36,7 @@ def register(commands: Any) -> None:
             "Exits 1 if the service or Prometheus cannot be read."
         ),
     )
-    parser.add_argument(
-        "--url", default=DEFAULT_URL, help=f"the service's base URL (default {DEFAULT_URL})"
-    )
+    add_url(parser)
     parser.add_argument(
         "--prometheus", metavar="URL", help="read from this Prometheus server instead"
     )
@@ -70,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         window = f"{args.window} (availability, privacy, rollback: {args.period})"
         result = report(samples, source=source, window=window, evaluated_at=at)
     else:
-        source = metrics_url(args.url)
+        source = metrics_url(server_url(args.url))
         samples = from_metrics(source, args.timeout)
         result = report(samples, source=source, window="since the service's processes started")
     rendered = as_json(result)
