@@ -28,12 +28,18 @@ class FlagSpec:
     description: str
     required_value: bool | None = None  # a value the flag must keep, whoever asks
     admin_only: bool = False  # the feature it gates may only be used by an admin
+    takes_message: bool = False  # turning it on needs a message (the text it shows)
 
+
+SLA_BANNER = "ops.sla_banner"
+PUBLIC_DIRECTORY = "beta.public_directory"
 
 FLAGS: dict[str, FlagSpec] = {
     spec.name: spec
     for spec in (
-        FlagSpec("beta.public_directory", False, "public vendor directory (off for the MVP)"),
+        FlagSpec(
+            PUBLIC_DIRECTORY, False, "public vendor directory, GET /api/directory (off for the MVP)"
+        ),
         FlagSpec(
             "payments.outbox",
             True,
@@ -47,11 +53,17 @@ FLAGS: dict[str, FlagSpec] = {
             admin_only=True,
         ),
         FlagSpec("maps.force_fallback", False, "serve zones from the fallback map provider"),
-        FlagSpec("ops.sla_breach_banner", False, "show the SLA breach banner to customers"),
+        FlagSpec(
+            SLA_BANNER,
+            False,
+            "show the SLA notice on GET /api/status, /status and every quote response",
+            takes_message=True,
+        ),
     )
 }
 
 CONTROL_PREFIX = "flag:"
+MAX_MESSAGE_LENGTH = 280
 
 
 @attrs.frozen
@@ -64,6 +76,7 @@ class FlagState:
     changed_by: str | None = None
     reason: str | None = None
     previous: bool | None = None
+    message: str | None = None  # what a flag that takes one shows while it is on
 
     def encode(self) -> str:
         return json.dumps(
@@ -73,6 +86,7 @@ class FlagState:
                 "changed_by": self.changed_by,
                 "reason": self.reason,
                 "previous": self.previous,
+                "message": self.message,
             }
         )
 
@@ -89,6 +103,7 @@ class FlagState:
             raw.get("changed_by"),
             raw.get("reason"),
             raw.get("previous"),
+            raw.get("message"),
         )
 
 
@@ -101,16 +116,38 @@ def spec_for(name: str) -> FlagSpec:
 
 
 def change(
-    state: FlagState, on: bool, principal: Principal, reason: str, now: datetime
+    state: FlagState,
+    on: bool,
+    principal: Principal,
+    reason: str,
+    now: datetime,
+    message: str | None = None,
 ) -> FlagState:
-    """An admin sets a flag; a flag with a required value refuses any other."""
+    """An admin sets a flag; a flag with a required value refuses any other. A flag that
+    takes a message needs one to be turned on; no other flag takes one."""
     principal.require(Role.ADMIN)
     if not reason.strip():
         raise InvalidInput("reason", "say why the flag changes (it is kept with the flag)")
+    message = _message(state.spec, on, message)
     if state.spec.required_value is not None and on != state.spec.required_value:
         wanted = "on" if state.spec.required_value else "off"
         raise FlagLocked(f"{state.spec.name} must stay {wanted}: {state.spec.description}")
-    return FlagState(state.spec, on, now, principal.subject_id, reason, state.on)
+    return FlagState(state.spec, on, now, principal.subject_id, reason, state.on, message)
+
+
+def _message(spec: FlagSpec, on: bool, message: str | None) -> str | None:
+    text = (message or "").strip()
+    if not spec.takes_message:
+        if text:
+            raise InvalidInput("message", f"{spec.name} takes no message")
+        return None
+    if not on:
+        return None
+    if not text or len(text) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(
+            "message", f"{spec.name} needs a message of 1 to {MAX_MESSAGE_LENGTH} characters"
+        )
+    return text
 
 
 def guard(state: FlagState, principal: Principal) -> None:

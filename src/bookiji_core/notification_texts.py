@@ -36,6 +36,9 @@ _SUBJECTS = {
         Role.VENDOR: "Booking {id} was cancelled: the payment failed",
         Role.CUSTOMER: "Booking {id}: your card was declined",
     },
+    NotificationKind.CONFIRM_REMINDER: {
+        Role.VENDOR: "Reminder: booking {id} is waiting for you; confirm by {deadline}",
+    },
 }
 
 _LINES = {
@@ -70,6 +73,10 @@ _LINES = {
         "is cancelled and the time is free again.",
         Role.CUSTOMER: "The {fee} hold for your booking for {when} was refused by your card's "
         "issuer, so the booking is cancelled. Nothing was charged.",
+    },
+    NotificationKind.CONFIRM_REMINDER: {
+        Role.VENDOR: "A customer is waiting for you to confirm the booking for {when}. Confirm "
+        "by {deadline}, or it is cancelled automatically and the customer's hold released.",
     },
 }
 

@@ -23,6 +23,7 @@ class NotificationKind(enum.StrEnum):
     AUTO_CANCELLED = "booking.auto_cancelled"
     REFUNDED = "booking.refunded"
     PAYMENT_FAILED = "booking.payment_failed"
+    CONFIRM_REMINDER = "booking.confirm_reminder"  # an operator nudges a late vendor
 
 
 class Channel(enum.StrEnum):

@@ -32,6 +32,7 @@ from bookiji_core.ports import (
 from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry import http, workers
+from bookiji_entry.banner import SlaBanner
 from bookiji_entry.http.bookings import BookingDeps
 from bookiji_entry.http.catalogue import CatalogueDeps
 from bookiji_entry.http.channels import ChannelDeps
@@ -48,6 +49,7 @@ from bookiji_entry.parts import (
     fallback_maps,
     map_provider_of,
     quote_policy_for,
+    sla_banner_for,
     telemetry_for,
     webhook_secret_for,
 )
@@ -87,6 +89,7 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         BookingPolicy: booking_policy_for,
         SimCityDaemon: simcity_daemon,
         Notifier: notifier_for,
+        SlaBanner: sla_banner_for,
     }
     for key, factory in factories.items():
         if key in given:

@@ -25,6 +25,7 @@ from bookiji_core.ports import (
 )
 from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases.principals import TokenPolicy
+from bookiji_entry.banner import SlaBanner
 from bookiji_entry.maps import maps_for
 from bookiji_entry.payments import WebhookSecret, webhook_secret
 from bookiji_entry.settings import Settings
@@ -145,3 +146,8 @@ def quote_policy_for(settings: Settings) -> QuotePolicy:
 
 def map_provider_of(maps: FallbackMapProvider) -> MapProvider:
     return maps
+
+
+def sla_banner_for(database: Database) -> SlaBanner:
+    # Read through the raw units of work: reading the banner writes no access log.
+    return SlaBanner(database.unit_of_work)

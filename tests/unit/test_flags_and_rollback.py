@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from bookiji_core import BookingState, PaymentAction, Principal, Role
-from bookiji_core.errors import BookingNotFound, Forbidden, InvalidInput
+from bookiji_core.errors import BookingNotFound, Forbidden, IllegalTransition, InvalidInput
 from bookiji_core.flags import FeatureDisabled, FlagLocked
-from bookiji_core.usecases.flags import list_flags, revert_last_change, set_flag
+from bookiji_core.usecases.flags import list_flags, revert_last_change, set_flag, sla_notice
 from bookiji_core.usecases.rollback import roll_back_booking
 from tests.unit.conftest import World, make_vendor
 from tests.unit.test_confirm_booking import ALICE, command, confirm, quote_for
@@ -24,7 +24,7 @@ def test_the_seed_defaults_hold_until_an_admin_changes_them(world: World) -> Non
         "beta.public_directory": False,
         "maps.force_fallback": False,
         "ops.force_cancel": True,
-        "ops.sla_breach_banner": False,
+        "ops.sla_banner": False,
         "payments.outbox": True,
     }
 
@@ -49,9 +49,9 @@ def test_only_an_admin_with_a_reason_changes_a_known_flag(world: World) -> None:
 def test_revert_last_change_puts_back_the_most_recent_flag(world: World) -> None:
     set_flag("maps.force_fallback", True, ADMIN, "provider down", world.uow(), world.clock)
     world.clock.advance(timedelta(minutes=1))
-    set_flag("ops.sla_breach_banner", True, ADMIN, "banner", world.uow(), world.clock)
+    set_flag("beta.public_directory", True, ADMIN, "beta opens", world.uow(), world.clock)
     reverted = revert_last_change(ADMIN, "latency regression", world.uow(), world.clock)
-    assert reverted.spec.name == "ops.sla_breach_banner" and not reverted.on
+    assert reverted.spec.name == "beta.public_directory" and not reverted.on
     assert flags(world)["maps.force_fallback"] is True
 
 
@@ -88,3 +88,24 @@ def test_rollback_needs_an_admin_the_flag_and_a_real_booking(world: World) -> No
     set_flag("ops.force_cancel", False, ADMIN, "freeze", world.uow(), world.clock)
     with pytest.raises(FeatureDisabled):
         roll_back_booking(booking.id, ADMIN, "drill", world.uow(), world.clock, world.ids)
+
+
+def test_the_sla_banner_needs_a_message_to_go_on_and_shows_it_until_it_goes_off(
+    world: World,
+) -> None:
+    with pytest.raises(InvalidInput):
+        set_flag("ops.sla_banner", True, ADMIN, "INC-1", world.uow(), world.clock)
+    with pytest.raises(InvalidInput):
+        set_flag("ops.sla_banner", True, ADMIN, "INC-1", world.uow(), world.clock, "x" * 281)
+    with pytest.raises(InvalidInput):
+        set_flag("maps.force_fallback", True, ADMIN, "INC-1", world.uow(), world.clock, "hi")
+    assert sla_notice(world.uow()) is None
+
+    on = set_flag("ops.sla_banner", True, ADMIN, "INC-1", world.uow(), world.clock, " Slow. ")
+    assert (on.on, on.message, sla_notice(world.uow())) == (True, "Slow.", "Slow.")
+
+    world.clock.advance(timedelta(minutes=1))
+    set_flag("ops.sla_banner", False, ADMIN, "INC-1 over", world.uow(), world.clock)
+    assert sla_notice(world.uow()) is None
+    with pytest.raises(IllegalTransition):  # back on needs its message again
+        revert_last_change(ADMIN, "oops", world.uow(), world.clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bookiji_core.access import Principal
 from bookiji_core.errors import IllegalTransition
-from bookiji_core.flags import CONTROL_PREFIX, FLAGS, FlagState, change, spec_for
+from bookiji_core.flags import CONTROL_PREFIX, FLAGS, SLA_BANNER, FlagState, change, spec_for
 from bookiji_core.ports import Clock, UnitOfWork
 
 
@@ -20,11 +20,17 @@ def list_flags(uow: UnitOfWork) -> list[FlagState]:
 
 
 def set_flag(
-    name: str, on: bool, principal: Principal, reason: str, uow: UnitOfWork, clock: Clock
+    name: str,
+    on: bool,
+    principal: Principal,
+    reason: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    message: str | None = None,
 ) -> FlagState:
     now = clock.now()
     with uow:
-        changed = change(flag_state(uow, name), on, principal, reason, now)
+        changed = change(flag_state(uow, name), on, principal, reason, now, message)
         uow.controls.set(CONTROL_PREFIX + changed.spec.name, changed.encode(), now)
         uow.commit()
     return changed
@@ -42,4 +48,16 @@ def revert_last_change(
     if not changed:
         raise IllegalTransition("no flag has been changed yet")
     _, name, previous = max(changed)
+    if previous and FLAGS[name].takes_message:
+        raise IllegalTransition(
+            f"the last change turned {name} off; turn it on again with its message "
+            f"(bkctl flags set {name} on --message ...)"
+        )
     return set_flag(name, previous, principal, reason, uow, clock)
+
+
+def sla_notice(uow: UnitOfWork) -> str | None:
+    """The SLA banner's message while `ops.sla_banner` is on, else None."""
+    with uow.read_only():
+        state = flag_state(uow, SLA_BANNER)
+    return state.message if state.on else None

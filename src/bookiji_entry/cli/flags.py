@@ -27,6 +27,11 @@ def register(commands: Any) -> None:
     setting.add_argument("name", help="the flag, e.g. beta.public_directory")
     setting.add_argument("value", choices=("on", "off"))
     setting.add_argument("--reason", required=True, help="why; kept with the flag")
+    setting.add_argument(
+        "--message",
+        default=None,
+        help="the text a flag that shows one shows while on (ops.sla_banner: the SLA notice)",
+    )
     add_operator(setting)
     add_json(setting)
     setting.set_defaults(run=run_set)
@@ -52,6 +57,7 @@ def as_json(state: FlagState) -> dict[str, Any]:
         "changed_by": state.changed_by,
         "reason": state.reason,
         "previous": state.previous,
+        "message": state.message,
     }
 
 
@@ -66,6 +72,8 @@ def _print(state: FlagState) -> None:
         notes.append(
             f"changed {render.timestamp(state.changed_at)} by {state.changed_by}: {state.reason}"
         )
+    if state.on and state.message:
+        notes.append(f"message: {state.message}")
     suffix = f"  ({'; '.join(notes)})" if notes else ""
     print(f"{value}  {state.spec.name:24} {state.spec.description}{suffix}")
 
@@ -95,6 +103,7 @@ def run_set(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> i
         args.reason,
         uow(),
         clock,
+        args.message,
     )
     _show(state, args.json)
     return 0

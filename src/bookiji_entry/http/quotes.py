@@ -13,6 +13,7 @@ from bookiji_core.ports import Clock, Ids, MapProvider, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases import request_quote
 from bookiji_entry import inputs, render
+from bookiji_entry.banner import SlaBanner
 from bookiji_entry.http._io import Call, endpoint, principal
 
 
@@ -25,13 +26,15 @@ class QuoteDeps:
     ids: Ids
     policy: QuotePolicy
     maps: MapProvider
+    banner: SlaBanner
 
 
 def post_quote(deps: QuoteDeps, call: Call) -> Response:
     caller = principal(call, deps.uow, deps.clock)  # 401 before anything is read from the body
     request = inputs.quote_request(call.json(), caller, deps.policy)
     result = request_quote(request, deps.uow(), deps.clock, deps.ids, deps.policy, deps.maps)
-    return JSONResponse(render.quote(result), status_code=200 if result.reused else 201)
+    body = render.quote(result) | {"notice": deps.banner()}  # the SLA banner (Incident-002)
+    return JSONResponse(body, status_code=200 if result.reused else 201)
 
 
 def routes(deps: QuoteDeps) -> list[BaseRoute]:
@@ -146,6 +149,10 @@ OPENAPI_COMPONENTS: dict[str, Any] = {
                 "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
                 "expires_at": {"type": "string", "format": "date-time"},
                 "reused": {"type": "boolean"},
+                "notice": {
+                    "type": ["string", "null"],
+                    "description": "The SLA banner's message while ops.sla_banner is on.",
+                },
             },
         },
     },
