@@ -72,13 +72,14 @@ def test_a_vendor_is_never_told_the_customers_name_or_contact(storage: InMemoryS
 
     with storage.unit_of_work() as uow:
         to_vendor = [n for n in uow.notifications.for_principal("v1")]
-    assert len(to_vendor) == 5  # every change but the refund, which is the customer's business
+    # every change but the refund, which is the customer's business; and the confirm reminder
+    assert len(to_vendor) == 6
     for n in to_vendor:
         text = n.content.subject + n.content.body + n.content.payload_json
         assert "Alice" not in text and "alice@" not in text and "+1" not in text
 
 
-def test_every_kind_reaches_the_customer_and_the_refund_only_the_customer(
+def test_every_kind_reaches_the_customer_and_the_refund_only_the_customer_the_reminder_only_the_vendor(
     storage: InMemoryStorage,
 ) -> None:
     for kind in NotificationKind:
@@ -87,7 +88,7 @@ def test_every_kind_reaches_the_customer_and_the_refund_only_the_customer(
     with storage.unit_of_work() as uow:
         to_customer = {n.kind for n in uow.notifications.for_principal("c1")}
         to_vendor = {n.kind for n in uow.notifications.for_principal("v1")}
-    assert to_customer == set(NotificationKind)
+    assert to_customer == set(NotificationKind) - {NotificationKind.CONFIRM_REMINDER}
     assert to_vendor == set(NotificationKind) - {NotificationKind.REFUNDED}
 
 
