@@ -79,7 +79,7 @@ def test_a_vendor_is_never_told_the_customers_name_or_contact(storage: InMemoryS
         assert "Alice" not in text and "alice@" not in text and "+1" not in text
 
 
-def test_every_kind_reaches_the_customer_and_the_refund_only_the_customer_the_reminder_only_the_vendor(
+def test_the_customer_hears_of_all_but_the_reminder_the_vendor_of_all_but_the_refund(
     storage: InMemoryStorage,
 ) -> None:
     for kind in NotificationKind:
