@@ -7,13 +7,16 @@ the privacy use cases end to end on each adapter, and concurrent shredders on ea
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
 import pytest
+from sqlalchemy import text
 
+from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_core import (
     AccessLogEntry,
     ActorType,
@@ -350,3 +353,31 @@ def test_concurrent_shredders_shred_each_subject_once(storage: Storage) -> None:
     assert sorted(shredded) == sorted(subjects)  # each exactly once
     log: list[AccessLogEntry] = read(storage, lambda uow: uow.access_log.for_subject("c1"))
     assert [e.actor_id for e in log].count("system:shredder") == 1
+
+
+@pytest.mark.postgres
+def test_on_postgres_a_shred_vacuums_the_tables_it_rewrote(
+    postgres_storage: SqlAlchemyStorage,
+) -> None:
+    seed_customer_with_booking(postgres_storage, PaymentStatus.HELD)
+    clock = SteppingClock()
+    request_deletion("c1", ADMIN, "asked by email", postgres_storage.unit_of_work(), clock)
+    with postgres_storage.engine.connect() as conn:
+        before = conn.execute(VACUUMS).scalar_one()
+
+    assert shred_due(postgres_storage.unit_of_work(), clock, NoTelemetry()).shredded == ("c1",)
+
+    after = before
+    for _ in range(50):  # a backend reports its statistics within a second or so
+        with postgres_storage.engine.connect() as conn:
+            after = conn.execute(VACUUMS).scalar_one()
+        if after > before:
+            break
+        time.sleep(0.1)
+    assert after > before  # VACUUM (not only autovacuum) visited customers, bookings, quotes
+
+
+VACUUMS = text(
+    "SELECT coalesce(sum(vacuum_count), 0) FROM pg_stat_user_tables "
+    "WHERE relname IN ('customers', 'bookings', 'quotes')"
+)

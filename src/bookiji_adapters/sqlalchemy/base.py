@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Executable, Table
+from sqlalchemy import Connection, Engine, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bookiji_core.values import Interval, VendorId
@@ -28,6 +28,10 @@ class ConnectionSource(Protocol):
 
     @property
     def history(self) -> HistorySink: ...
+
+    def after_commit(self, action: Callable[[Engine], None]) -> None:
+        """Run `action` once this unit of work's block has committed (not on a rollback)."""
+        ...
 
 
 class SqlAlchemyRepository:

@@ -15,6 +15,7 @@ from bookiji_adapters.sqlalchemy.columns import UtcDateTime
 from bookiji_adapters.sqlalchemy.idempotency import _record
 from bookiji_adapters.sqlalchemy.privacy_queue import SqlAlchemyPrivacyQueue
 from bookiji_adapters.sqlalchemy.quotes import _quote, _quote_row
+from bookiji_adapters.sqlalchemy.scrub import scrub_after_erasure
 from bookiji_adapters.sqlalchemy.tables import (
     booking_audit,
     idempotency_keys,
@@ -87,6 +88,9 @@ class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue):
             # Zero the bytes of overwritten values in the file, whatever the SQLite build's
             # default: an erased email must not survive in a page's free space.
             self._conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        # Once the erasure commits, the old values leave the WAL (SQLite) or are made
+        # reusable by VACUUM (PostgreSQL): scrub.py.
+        self._source.after_commit(scrub_after_erasure)
         stmt = (
             select(privacy_tombstones)
             .where(_t.subject_id == subject_id, _t.state == TombstoneState.PENDING.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
@@ -57,6 +58,7 @@ class SqlAlchemyUnitOfWork:
         # Each repository is typed as its port, so mypy checks it against the protocol.
         self._engine = engine
         self.history = HistoryWriter(history_key)
+        self._after_commit: list[Callable[[Engine], None]] = []
         self._connection: Connection | None = None
         self._reading = False
         self.vendors: Vendors = SqlAlchemyVendors(self)
@@ -110,6 +112,7 @@ class SqlAlchemyUnitOfWork:
         connection, self._connection = self._connection, None
         self._reading = False
         self.history.discard()
+        self._after_commit.clear()
         if connection is not None:
             connection.close()  # rolls back whatever was not committed
 
@@ -118,7 +121,15 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         self.history.flush(self.connection)
         self.connection.commit()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action(self._engine)
 
     def rollback(self) -> None:
         self.history.discard()
+        self._after_commit.clear()
         self.connection.rollback()
+
+    def after_commit(self, action: Callable[[Engine], None]) -> None:
+        if action not in self._after_commit:
+            self._after_commit.append(action)
