@@ -40,7 +40,7 @@ from bookiji_entry.http.principals import PrincipalDeps
 from bookiji_entry.http.privacy import PrivacyDeps
 from bookiji_entry.http.quotes import QuoteDeps
 from bookiji_entry.http.webhooks import WebhookDeps
-from bookiji_entry.notifications import notifier_for
+from bookiji_entry.notifications import listener_hook, notifier_for
 from bookiji_entry.parts import Database as Database  # the edges and tests name them here
 from bookiji_entry.parts import Services as Services
 from bookiji_entry.parts import (
@@ -265,8 +265,10 @@ def simcity_daemon(
     policy: QuotePolicy,
     gateway: PaymentGateway,
     maps: FallbackMapProvider,
+    notifier: Notifier,
 ) -> SimCityDaemon:
-    """The synthetic-traffic daemon of a running server, over that server's own parts."""
+    """The synthetic-traffic daemon of a running server, over that server's own parts; its
+    vendors hear the server's notifications when they stay in memory."""
     return SimCityDaemon(
         uow=uow,
         clock=clock,
@@ -277,4 +279,5 @@ def simcity_daemon(
         maps=maps,
         production=settings.profile is Profile.PRODUCTION,
         allow_in_production=settings.simcity_allow_in_production,
+        listen=listener_hook(notifier),
     )

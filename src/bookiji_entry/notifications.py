@@ -8,7 +8,9 @@ profiles record everything in memory, where tests and SimCity's vendors read it.
 
 from __future__ import annotations
 
-from bookiji_adapters.memory.notifier import InMemoryNotifier
+from collections.abc import Callable
+
+from bookiji_adapters.memory.notifier import InMemoryNotifier, Listener
 from bookiji_adapters.routing import ChannelRoutingNotifier
 from bookiji_adapters.smtp import SmtpNotifier, SmtpSettings
 from bookiji_adapters.webhooks_out import StandardWebhooksNotifier
@@ -43,3 +45,14 @@ def notifier_for(settings: Settings, clock: Clock) -> ChannelRoutingNotifier:
     elif settings.profile is not Profile.PRODUCTION:
         routes[Channel.EMAIL] = recorder
     return ChannelRoutingNotifier(routes)
+
+
+def listener_hook(notifier: Notifier) -> Callable[[Listener], None] | None:
+    """How SimCity's daemon hears the emails this process sends, when they stay in memory
+    (the test and simcity profiles, the local one without SMTP): the recorder's subscribe.
+    None when they leave the process: then the daemon's vendors answer on their own."""
+    if isinstance(notifier, ChannelRoutingNotifier):
+        recorder = notifier.for_channel(Channel.EMAIL)
+        if isinstance(recorder, InMemoryNotifier):
+            return recorder.subscribe
+    return None

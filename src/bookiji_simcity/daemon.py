@@ -25,6 +25,7 @@ import attrs
 
 from bookiji_adapters.simcity.payments import FaultRates, SimCityPaymentGateway
 from bookiji_core.errors import Forbidden
+from bookiji_core.notifications import Envelope
 from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy, QuoteRequest
 from bookiji_core.values import Interval, VendorId
@@ -67,6 +68,7 @@ class SimCityDaemon:
         production: bool = False,
         allow_in_production: bool = False,
         seed: int | None = None,
+        listen: Callable[[Callable[[Envelope], None]], None] | None = None,
     ) -> None:
         self._actions = Actions(
             uow=uow, clock=clock, ids=ids, policy=policy, confirm_within=confirm_within, maps=maps
@@ -90,8 +92,10 @@ class SimCityDaemon:
             self._note,
             self._reply_after,
             self.counts,
-            replies_on_booking=True,
+            replies_on_booking=listen is None,
         )
+        if listen is not None:  # the vendors confirm once the server's notifier told them
+            listen(self._told)
 
     # -- the control surface (HTTP and bkctl) ------------------------------------------------
 
@@ -236,6 +240,12 @@ class SimCityDaemon:
             cancel_after=rng.uniform(1.0, 60.0) if cancel else None,
             double_submit=rng.random() < self._config.double_submit_probability,
         )
+
+    def _told(self, envelope: Envelope) -> None:
+        # Only SimCity's own vendors answer; a real vendor's notification is not ours.
+        population = self._population
+        if population is not None and envelope.recipient.principal_id in population.tempers:
+            self._traffic.vendor_told(envelope)
 
     def _reply_after(self, vendor_id: VendorId) -> float | None:
         temper = self._population.tempers.get(vendor_id) if self._population else None

@@ -5,8 +5,9 @@ follows it is scheduled on a `Scheduler` (virtual time in a run, the wall clock 
 In a run, a vendor answers because it was told: `vendor_told` is fed by SimCity's notifier
 (bookiji_adapters/simcity/notifier.py) when the delivery worker hands it the vendor's
 `booking.awaiting_vendor`, and the vendor's temper (`reply_after`) decides how long after that
-it confirms. The daemon, whose server delivers through its own notifier, still has each vendor
-answer on its own clock from the moment of the booking (`replies_on_booking`).
+it confirms. The daemon's vendors are told the same way by the server's own notification worker
+when its emails stay in memory; otherwise each answers on its own clock from the booking
+(`replies_on_booking`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
@@ -14,7 +15,7 @@ from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialId
 from bookiji_adapters.simcity.payments import SimCityPaymentGateway
 from bookiji_core.booking import Booking
 from bookiji_entry.app import create_app
-from bookiji_entry.bootstrap import bootstrap
+from bookiji_entry.bootstrap import bootstrap, loops
 from bookiji_entry.cli import main as bkctl
 from bookiji_entry.seed import fixed_token, seed_demo
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
@@ -169,3 +170,24 @@ def test_the_production_profile_refuses_to_power_on_unless_allowed(
     assert answer.status_code == status, answer.text
     if not allowed:
         assert "BOOKIJI_SIMCITY_ALLOW_IN_PRODUCTION" in answer.json()["detail"]
+
+
+def test_the_daemons_vendors_confirm_once_the_servers_notifications_told_them(
+    simcity_http: SimCityHttp,
+) -> None:
+    sim, admin = simcity_http, simcity_http.admin
+    config = {"sessions_per_second": 20, "customers": 20, "vendors": 8, "slow_vendors": 0}
+    config |= {"never_vendors": 0, "cancel_probability": 0, "declined_card_probability": 0}
+    assert sim.client.post("/api/simcity/config", headers=admin, json=config).status_code == 200
+    sim.client.post("/api/simcity/power/on", headers=admin)
+    try:
+        wait_until(lambda: sim.daemon_status()["counts"].get("booked", 0) >= 3)
+        assert sim.daemon_status()["counts"].get("vendor_confirmed", 0) == 0  # nobody told yet
+        (deliver,) = [loop for loop in loops(sim.services) if loop.name == "notifications"]
+        deliver.tick()  # the server's notification worker: the vendors hear of their bookings
+        told = sim.daemon_status()["counts"].get("vendor_told", 0)
+        assert told >= 3
+        sim.clock.advance(timedelta(seconds=31))  # fast vendors answer within 30 s of being told
+        wait_until(lambda: sim.daemon_status()["counts"].get("vendor_confirmed", 0) >= 1)
+    finally:
+        sim.client.post("/api/simcity/power/off", headers=admin)
