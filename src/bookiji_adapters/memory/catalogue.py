@@ -18,6 +18,11 @@ class InMemoryVendors(Repo):
     def get(self, vendor_id: VendorId) -> Vendor | None:
         return self._s.vendors.get(vendor_id)
 
+    def listed(self, limit: int) -> list[Vendor]:
+        return sorted((v for v in self._s.vendors.values() if v.services), key=lambda v: v.id)[
+            :limit
+        ]
+
     def offering(self, service_type: str, min_rating: float) -> list[Vendor]:
         return sorted(
             (

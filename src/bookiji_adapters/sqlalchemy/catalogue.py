@@ -89,6 +89,13 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
         )
         return None if row is None else _vendor(row, self._services([vendor_id])[vendor_id])
 
+    def listed(self, limit: int) -> list[Vendor]:
+        offering = select(vendor_services.c.vendor_id)
+        stmt = select(vendors).where(vendors.c.id.in_(offering)).order_by(vendors.c.id).limit(limit)
+        rows = self._conn.execute(stmt).mappings().all()
+        services = self._services([row["id"] for row in rows])
+        return [_vendor(row, services[row["id"]]) for row in rows]
+
     def offering(self, service_type: str, min_rating: float) -> list[Vendor]:
         params = {"service_type": service_type, "min_rating": min_rating}
         rows = self._conn.execute(_OFFERING, params).mappings().all()

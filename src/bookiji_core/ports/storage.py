@@ -30,6 +30,10 @@ class Vendors(Protocol):
 
     def offering(self, service_type: str, min_rating: float) -> list[Vendor]: ...
 
+    def listed(self, limit: int) -> list[Vendor]:
+        """Vendors offering at least one service (a deleted vendor offers none), by id."""
+        ...
+
     def add_window(self, vendor_id: VendorId, window: Interval) -> None: ...
 
     def windows(
