@@ -1,4 +1,5 @@
-"""Settings from environment variables: the only module of the project that reads them."""
+"""Settings from environment variables: the only module of the project that reads them (its
+value parsers are in settings_values.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import attrs
 
 from bookiji_core.policy import BookingPolicy
 from bookiji_core.quoting import QuotePolicy
+from bookiji_entry.settings_values import SettingsError as SettingsError
+from bookiji_entry.settings_values import boolean as _boolean
+from bookiji_entry.settings_values import integer as _integer
+from bookiji_entry.settings_values import role as _role
+from bookiji_entry.settings_values import value as _value
 
 # The domain's defaults live in core policy objects; settings only override them.
 _BOOKING = BookingPolicy()
@@ -26,7 +32,6 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # address and per bearer token on the public routes.
 PRODUCTION_HSTS_MAX_AGE = 2 * 365 * 86400
 PRODUCTION_RATE_LIMITS = {"PER_ADDRESS": 600, "PER_PRINCIPAL": 300}
-_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _CRASH_AT = re.compile(r"(before|after):[1-9][0-9]{0,3}")
 
 
@@ -35,10 +40,6 @@ class Profile(enum.StrEnum):
     PRODUCTION = "production"
     SIMCITY = "simcity"
     TEST = "test"
-
-
-class SettingsError(ValueError):
-    """The environment does not describe a deployment this process may start."""
 
 
 @attrs.frozen
@@ -257,34 +258,9 @@ def migration_url(environ: Mapping[str, str] = os.environ) -> str:
     return url
 
 
-def _value(environ: Mapping[str, str], name: str) -> str | None:
-    """`NAME`, or the content of the file `NAME_FILE` names (a secret mounted as a file);
-    both set is refused, as is a file that cannot be read."""
-    value = environ.get(name, "").strip() or None
-    path = environ.get(f"{name}_FILE", "").strip()
-    if not path:
-        return value
-    if value is not None:
-        raise SettingsError(f"set {name} or {name}_FILE, not both")
-    try:
-        with open(path, encoding="utf-8") as file:
-            content = file.read().strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(f"{name}_FILE: cannot read {path!r}: {error}") from None
-    if not content:
-        raise SettingsError(f"{name}_FILE: {path!r} is empty")
-    return content
-
-
 def _rate(name: str, value: str | None, profile: Profile) -> int:
     default = PRODUCTION_RATE_LIMITS[name] if profile is Profile.PRODUCTION else 0
     return _integer(f"BOOKIJI_RATE_LIMIT_{name}", value, default, low=0, high=1_000_000)
-
-
-def _role(name: str, value: str) -> str:
-    if not _ROLE.fullmatch(value):
-        raise SettingsError(f"{name} must be a lower-case SQL identifier, got {value!r}")
-    return value
 
 
 def current() -> Settings:
@@ -298,25 +274,3 @@ def _choice(value: str) -> Profile:
     except ValueError:
         allowed = ", ".join(p.value for p in Profile)
         raise SettingsError(f"BOOKIJI_PROFILE must be one of {allowed}; got {value!r}") from None
-
-
-def _boolean(name: str, value: str | None) -> bool:
-    if value is None:
-        return False
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise SettingsError(f"{name} must be true or false, got {value!r}")
-
-
-def _integer(name: str, value: str | None, default: int, *, low: int, high: int) -> int:
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {number}")
-    return number
