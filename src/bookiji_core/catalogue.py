@@ -8,7 +8,7 @@ import attrs
 
 from bookiji_core.errors import InvalidInput, NotFound
 from bookiji_core.schedule import VendorSchedule
-from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId
+from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId, is_slug
 
 
 def _rating(_inst: object, _attr: object, value: float) -> None:
@@ -68,7 +68,7 @@ def _rate(_inst: object, _attr: object, value: Money) -> None:
 
 
 def _slug(_inst: object, _attr: object, value: str) -> None:
-    if not value or len(value) > 64 or not value.replace("_", "").replace("-", "").isalnum():
+    if not is_slug(value):
         raise InvalidInput("service_type", "service_type must be a short slug such as 'haircut'")
 
 

@@ -16,8 +16,10 @@ from bookiji_core.values import CustomerId, Location, Money, VendorId
 
 # Deliberately loose: one "@", something on each side, a dot in the domain. Whether the
 # address works is learnt by writing to it, not by a pattern.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{3,30}$")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-.]{3,30}$"
+_PHONE = re.compile(PHONE_PATTERN)
 MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_REASON = 500

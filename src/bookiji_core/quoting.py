@@ -11,7 +11,7 @@ import attrs
 
 from bookiji_core.catalogue import Vendor
 from bookiji_core.errors import InvalidInput, ProviderNotCandidate, QuoteExpired
-from bookiji_core.values import CustomerId, Interval, Location, Money, QuoteId, VendorId
+from bookiji_core.values import CustomerId, Interval, Location, Money, QuoteId, VendorId, is_slug
 
 WEIGHT_RATING = 0.4
 WEIGHT_DISTANCE = 0.3
@@ -45,7 +45,7 @@ class QuotePolicy:
 
 
 def _service_type(_inst: object, _attr: object, value: str) -> None:
-    if not value or len(value) > 64 or not value.replace("_", "").replace("-", "").isalnum():
+    if not is_slug(value):
         raise InvalidInput("service_type", "service_type must be a short slug such as 'haircut'")
 
 

@@ -14,6 +14,8 @@ from bookiji_core.values import Interval
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# What `Hours.parse` reads: `09:00-17:30`, ASCII digits, `24:00` as a closing time.
+HOURS_PATTERN = r"^ *[0-9]{1,2}:[0-9]{2} *- *[0-9]{1,2}:[0-9]{2} *$"
 
 
 @attrs.frozen(order=True)
@@ -48,7 +50,13 @@ class Hours:
 
 def _minute(text: str) -> int:
     hours, sep, minutes = text.strip().partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (
+        sep
+        and (hours + minutes).isascii()
+        and hours.isdigit()
+        and minutes.isdigit()
+        and len(minutes) == 2
+    ):
         raise InvalidInput("hours", f"a time must look like 09:00, not {text.strip()!r}")
     value = int(hours) * 60 + int(minutes)
     if int(minutes) >= 60 or value > MINUTES_PER_DAY:

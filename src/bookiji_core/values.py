@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from typing import NewType
 
@@ -59,13 +60,28 @@ class Money:
         return f"{self.amount / 100:.2f} {self.currency}"
 
 
+# Decimal degrees (WGS 84); the HTTP shapes publish the same bounds.
+LATITUDE_BOUNDS = (-90.0, 90.0)
+LONGITUDE_BOUNDS = (-180.0, 180.0)
+# Ids are short opaque strings (the schema stores them in 64 characters).
+MAX_ID_LENGTH = 64
+# A service type is a short ASCII slug such as 'haircut' or 'nail-care'.
+MAX_SLUG_LENGTH = 64
+SLUG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def is_slug(value: str) -> bool:
+    return _SLUG.fullmatch(value) is not None
+
+
 def _latitude(_inst: object, _attr: object, value: float) -> None:
-    if not (math.isfinite(value) and -90.0 <= value <= 90.0):
+    if not (math.isfinite(value) and LATITUDE_BOUNDS[0] <= value <= LATITUDE_BOUNDS[1]):
         raise InvalidInput("location.latitude", "latitude must be between -90 and 90")
 
 
 def _longitude(_inst: object, _attr: object, value: float) -> None:
-    if not (math.isfinite(value) and -180.0 <= value <= 180.0):
+    if not (math.isfinite(value) and LONGITUDE_BOUNDS[0] <= value <= LONGITUDE_BOUNDS[1]):
         raise InvalidInput("location.longitude", "longitude must be between -180 and 180")
 
 

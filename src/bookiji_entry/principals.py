@@ -1,4 +1,5 @@
-"""What the principals' HTTP route and bkctl command share: new tokens, policy, rendering."""
+"""What the principals' HTTP route and bkctl command share: new tokens, the invitation and
+the rendering (both through the shapes of bookiji_entry.shapes.principals)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bookiji_core.access import Role
-from bookiji_core.errors import InvalidInput
 from bookiji_core.principals import Invitation, PrincipalSummary
 from bookiji_core.usecases.principals import Issued
-from bookiji_core.usecases.privacy_records import iso
+from bookiji_entry.inputs import shape_of
+from bookiji_entry.shapes import codec
+from bookiji_entry.shapes import principals as shapes
 
 ROLES = tuple(r.value for r in Role)
 
@@ -20,37 +22,20 @@ def new_token() -> str:
     return f"bkj_{secrets.token_urlsafe(32)}"
 
 
-def invitation(values: Mapping[str, Any]) -> Invitation:
-    """`{role, name, email, phone?}` from a JSON body or the command's flags."""
-    fields = {}
-    for name, required in (("role", True), ("name", True), ("email", True), ("phone", False)):
-        value = values.get(name)
-        if value is None and not required:
-            value = ""
-        if not isinstance(value, str):
-            raise InvalidInput(name, f"{name} is required and must be a string")
-        fields[name] = value
-    if fields["role"] not in ROLES:
-        raise InvalidInput("role", f"role must be one of {', '.join(ROLES)}")
-    return Invitation(Role(fields["role"]), fields["name"], fields["email"], fields["phone"])
+def invitation(shape: shapes.Invitation) -> Invitation:
+    return Invitation(shape.role, shape.name, shape.email, shape.phone)
+
+
+def invitation_of(values: Mapping[str, Any]) -> Invitation:
+    """`{role, name, email, phone?}` from the command's flags."""
+    return invitation(shape_of(values, shapes.Invitation))
 
 
 def render_issued(issued: Issued) -> dict[str, Any]:
-    return {
-        "subject_id": issued.principal.subject_id,
-        "role": issued.principal.role.value,
-        "token": issued.token,
-        "expires_at": iso(issued.expires_at),
-    }
+    found: dict[str, Any] = codec.plain(shapes.Issued.of(issued))
+    return found
 
 
 def render_summary(summary: PrincipalSummary) -> dict[str, Any]:
-    return {
-        "subject_id": summary.principal.subject_id,
-        "role": summary.principal.role.value,
-        "state": summary.state.value,
-        "tokens": summary.tokens,
-        "issued_at": iso(summary.issued_at),
-        "expires_at": iso(summary.expires_at),
-        "revoked_at": iso(summary.revoked_at),
-    }
+    found: dict[str, Any] = codec.plain(shapes.Principal.of(summary))
+    return found

@@ -24,6 +24,7 @@ from bookiji_core.errors import (
     InvalidInput,
     LockTimeout,
     PaymentError,
+    RetryablePaymentError,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -147,6 +148,7 @@ def domain_problem(exc: DomainError) -> Response:
 # Stripe delivers a webhook again after any 5xx: these are the refusals worth its retry.
 WEBHOOK_RETRY_STATUS = 503
 WEBHOOK_RETRY_AFTER_SECONDS = "5"
+WEBHOOK_RETRY_CODES = (LockTimeout.code, RetryablePaymentError.code)
 
 
 def webhook_retry_problem(exc: DomainError) -> Response | None:

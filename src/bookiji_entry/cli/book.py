@@ -11,6 +11,7 @@ from bookiji_core.usecases import confirm_booking
 from bookiji_entry import inputs, render
 from bookiji_entry.cli._common import add_json, add_token, login, print_json
 from bookiji_entry.cli.bookings import print_booking
+from bookiji_entry.shapes.bookings import ConfirmRequest
 
 
 def register(commands: Any) -> None:
@@ -47,7 +48,9 @@ def run(
         "provider_id": args.provider,
         "payment_method": args.payment_method,
     }
-    command = inputs.confirm_command(body, login(uow, clock, args.token), args.idempotency_key)
+    caller = login(uow, clock, args.token)
+    shape = inputs.shape_of(body, ConfirmRequest)
+    command = inputs.confirm_command(shape, caller, args.idempotency_key)
     result = confirm_booking(command, uow(), clock, ids, booking_policy)
     if args.json:
         print_json({**render.booking(result.booking), "replayed": result.replayed})

@@ -12,6 +12,9 @@ from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases import catalogue as uc
 from bookiji_entry import catalogue_io as io
 from bookiji_entry.cli._common import add_json, add_token, login, print_json
+from bookiji_entry.inputs import shape_of
+from bookiji_entry.shapes import catalogue as shapes
+from bookiji_entry.shapes import codec
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -72,7 +75,7 @@ def _change(
     clock: Clock,
     run: Callable[[Principal], uc.CatalogueView],
 ) -> int:
-    _print(args, io.view(run(login(uow, clock, args.token))))
+    _print(args, codec.plain(io.view(run(login(uow, clock, args.token)))))
     return 0
 
 
@@ -88,7 +91,7 @@ def _service(
     def run(who: Principal) -> uc.CatalogueView:
         minutes = [int(d) if d.isdigit() else d for d in _ranges(args.durations)]
         body = {"hourly_rate_minor": args.rate, "durations": minutes}
-        offer = io.offer(args.service_type, body, policy.currency)
+        offer = io.offer(args.service_type, shape_of(body, shapes.ServiceOffer), policy.currency)
         return uc.put_service(args.vendor_id, offer, who, uow(), clock)
 
     return _change(args, uow, clock, run)
@@ -108,7 +111,7 @@ def _hours(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> in
         "time_zone": args.time_zone,
         "weekly": {day: _ranges(getattr(args, day)) for day in DAYS},
     }
-    zone, weekly = io.weekly(body)
+    zone, weekly = io.weekly(shape_of(body, shapes.WeeklyHours))
     return _change(
         args,
         uow,
@@ -118,7 +121,7 @@ def _hours(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> in
 
 
 def _close(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
-    exception = io.exception(args.date, {"closed": True})
+    exception = io.exception(args.date, shapes.DateHours(closed=True))
     return _change(
         args,
         uow,
@@ -128,7 +131,7 @@ def _close(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> in
 
 
 def _open(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
-    exception = io.exception(args.date, {"hours": _ranges(args.hours)})
+    exception = io.exception(args.date, shape_of({"hours": _ranges(args.hours)}, shapes.DateHours))
     return _change(
         args,
         uow,
@@ -159,7 +162,7 @@ def _location(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) ->
         "longitude": args.longitude,
         "zone": args.zone,
     }
-    address, where, zone = io.location(body)
+    address, where, zone = io.location(shape_of(body, shapes.Place))
 
     def run(who: Principal) -> uc.CatalogueView:
         uc.set_location(args.vendor_id, address, where, zone, who, uow(), clock)
@@ -169,9 +172,9 @@ def _location(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) ->
 
 
 def _availability(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
-    within = io.interval(args.start, args.end)
+    within = io.interval_of(args.start, args.end)
     found = uc.availability(args.vendor_id, within, login(uow, clock, args.token), uow())
-    _print(args, io.windows(found))
+    _print(args, codec.plain(io.windows(found)))
     return 0
 
 

@@ -10,6 +10,8 @@ from bookiji_core.usecases.channels import channel_named, list_channels, opt, pu
 from bookiji_entry import channels_io
 from bookiji_entry.cli._common import add_json, print_json
 from bookiji_entry.cli._operator import add_operator, operator
+from bookiji_entry.inputs import shape_of
+from bookiji_entry.shapes.channels import ChannelRequest
 
 
 def register(commands: Any) -> None:
@@ -66,7 +68,7 @@ def run_list(args: argparse.Namespace, uow: UnitOfWorkFactory) -> int:
 def run_set(args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock) -> int:
     channel = channel_named(args.channel)
     body = {"address": args.address, "secret": args.secret}
-    address, secret, made = channels_io.address_and_secret(channel, body)
+    address, secret, made = channels_io.address_and_secret(channel, shape_of(body, ChannelRequest))
     stored = put_channel(operator(args), args.subject_id, channel, address, secret, uow(), clock)
     rendered = channels_io.render(stored)
     if made:

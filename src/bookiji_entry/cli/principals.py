@@ -18,7 +18,7 @@ from bookiji_entry.cli._common import add_json, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 from bookiji_entry.principals import (
     ROLES,
-    invitation,
+    invitation_of,
     new_token,
     render_issued,
     render_summary,
@@ -68,7 +68,7 @@ def run_invite(
     args: argparse.Namespace, uow: UnitOfWorkFactory, clock: Clock, ids: Ids, tokens: TokenPolicy
 ) -> int:
     values = {"role": args.role, "name": args.name, "email": args.email, "phone": args.phone}
-    issued = invite(invitation(values), operator(args), new_token(), tokens, uow(), clock, ids)
+    issued = invite(invitation_of(values), operator(args), new_token(), tokens, uow(), clock, ids)
     _print_issued(issued, args.json, "invited")
     return 0
 

@@ -1,9 +1,10 @@
 """The HTTP routes, one small module per resource.
 
-Every public module of this package that defines `routes(...)` contributes its routes (the
-composition root calls it with what its parameters name by type), and its `OPENAPI_PATHS` /
-`OPENAPI_COMPONENTS` to /openapi.json. To add endpoints, add a module here; a class of what
-its handlers use is registered in the composition root.
+Every public module of this package declares its `OPERATIONS` (`_spec.Operation`: method,
+path, roles, the shapes it takes and answers with, its problems) and a `routes(...)` that binds
+them (the composition root calls it with what its parameters name by type); /openapi.json is
+generated from the same declarations. To add endpoints, add a module here (docs/architecture.md,
+"How a route is declared"); a class of what its handlers use is registered in the root.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""Request plumbing shared by the route modules: bounded bodies, JSON, bearer tokens, threads."""
+"""Request plumbing shared by the route modules: bounded bodies, bearer tokens, threads."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -13,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bookiji_core.access import Principal
-from bookiji_core.errors import InvalidInput
 from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases import authenticate
 from bookiji_entry.problems import EdgeError
@@ -29,32 +27,23 @@ class Call:
     path_params: Mapping[str, str]
     query: QueryParams
     raw_body: bytes
+    # Filled in by the operation (http/_spec.py) before the handler runs:
+    caller: Principal | None = None  # the authenticated caller, role checked
+    params: Mapping[str, Any] = attrs.field(factory=dict)  # path parameters and headers
+    args: Any = None  # the query string, as its shape
+    body: Any = None  # the body, as its shape
+
+    @property
+    def principal(self) -> Principal:
+        if self.caller is None:
+            raise TypeError("this operation is public: it has no caller")
+        return self.caller
 
     def bearer_token(self) -> str | None:
         scheme, _, token = self.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
         return token.strip() or None
-
-    def json(self, *, required: bool = True) -> Mapping[str, Any]:
-        """The body as a JSON object; an empty body is `{}` when the body is optional."""
-        if not self.raw_body.strip():
-            if not required:
-                return {}
-            raise EdgeError("malformed_json", "the request body is empty; send a JSON object")
-        try:
-            value = json.loads(self.raw_body, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting recurses.
-            detail = f"the request body is not valid JSON: {exc}"
-            raise EdgeError("malformed_json", detail) from None
-        if not isinstance(value, dict):
-            raise InvalidInput("body", "the request body must be a JSON object")
-        return value
-
-
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def principal(call: Call, uow: UnitOfWorkFactory, clock: Clock) -> Principal:
@@ -66,7 +55,7 @@ def principal(call: Call, uow: UnitOfWorkFactory, clock: Clock) -> Principal:
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     too_large = EdgeError("body_too_large", f"the request body must be at most {limit} bytes")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0

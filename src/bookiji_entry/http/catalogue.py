@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from functools import partial
-from typing import Any
-
 import attrs
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
+from bookiji_core.access import Role
 from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.quoting import QuotePolicy
-from bookiji_core.schedule import WEEKDAYS
 from bookiji_core.usecases import catalogue as uc
 from bookiji_entry import catalogue_io as io
-from bookiji_entry.http._io import Call, endpoint, principal
+from bookiji_entry.http._io import Call
+from bookiji_entry.http._spec import Answer, Auth, Operation, Param, Reply, bind
+from bookiji_entry.shapes import catalogue as shapes
+from bookiji_entry.shapes.common import Id
 
 BASE = "/api/vendors/{vendor_id}"
+VENDOR = Param("vendor_id", Id)
+SERVICE = Param("service_type", shapes.ServiceType)
+DATE = Param("date", shapes.Day)
+OWNER = (Role.VENDOR, Role.ADMIN)
 
 
 @attrs.frozen
@@ -30,195 +32,169 @@ class CatalogueDeps:
 
 
 def _vid(call: Call) -> str:
-    return call.path_params["vendor_id"]
+    vendor_id: str = call.params["vendor_id"]
+    return vendor_id
 
 
-def get_catalogue(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    found = uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(found))
+def get_catalogue(deps: CatalogueDeps, call: Call) -> Answer:
+    found = uc.show_catalogue(_vid(call), call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(found))
 
 
-def put_service(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    offer = io.offer(call.path_params["service_type"], call.json(), deps.policy.currency)
-    found = uc.put_service(_vid(call), offer, caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(found))
+def put_service(deps: CatalogueDeps, call: Call) -> Answer:
+    offer = io.offer(call.params["service_type"], call.body, deps.policy.currency)
+    found = uc.put_service(_vid(call), offer, call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(found))
 
 
-def delete_service(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    service = call.path_params["service_type"]
-    found = uc.remove_service(_vid(call), service, caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(found))
+def delete_service(deps: CatalogueDeps, call: Call) -> Answer:
+    service = call.params["service_type"]
+    found = uc.remove_service(_vid(call), service, call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(found))
 
 
-def put_hours(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    zone, weekly = io.weekly(call.json())
-    found = uc.set_weekly_hours(_vid(call), zone, weekly, caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(found))
+def put_hours(deps: CatalogueDeps, call: Call) -> Answer:
+    zone, weekly = io.weekly(call.body)
+    found = uc.set_weekly_hours(_vid(call), zone, weekly, call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(found))
 
 
-def put_exception(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    exception = io.exception(call.path_params["date"], call.json())
-    found = uc.set_exception(_vid(call), exception, caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(found))
+def put_exception(deps: CatalogueDeps, call: Call) -> Answer:
+    exception = io.exception(call.params["date"], call.body)
+    found = uc.set_exception(_vid(call), exception, call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(found))
 
 
-def delete_exception(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    on = io.day(call.path_params["date"])
-    found = uc.remove_exception(_vid(call), on, caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(found))
+def delete_exception(deps: CatalogueDeps, call: Call) -> Answer:
+    on = io.day(call.params["date"])
+    found = uc.remove_exception(_vid(call), on, call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(found))
 
 
-def put_location(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    address, where, zone = io.location(call.json())
-    uc.set_location(_vid(call), address, where, zone, caller, deps.uow(), deps.clock)
-    return JSONResponse(io.view(uc.show_catalogue(_vid(call), caller, deps.uow(), deps.clock)))
+def put_location(deps: CatalogueDeps, call: Call) -> Answer:
+    address, where, zone = io.location(call.body)
+    uc.set_location(_vid(call), address, where, zone, call.principal, deps.uow(), deps.clock)
+    return Answer(io.view(uc.show_catalogue(_vid(call), call.principal, deps.uow(), deps.clock)))
 
 
-def get_availability(deps: CatalogueDeps, call: Call) -> Response:
-    caller = principal(call, deps.uow, deps.clock)
-    within = io.interval(call.query.get("from"), call.query.get("to"))
-    return JSONResponse(io.windows(uc.availability(_vid(call), within, caller, deps.uow())))
+def get_availability(deps: CatalogueDeps, call: Call) -> Answer:
+    within = io.interval(call.args.start, call.args.end)
+    return Answer(io.windows(uc.availability(_vid(call), within, call.principal, deps.uow())))
+
+
+_VIEW = (
+    Reply(200, "The catalogue, with the exact location (owner and admins only)", shapes.Catalogue),
+)
+
+
+def _change(
+    method: str,
+    path: str,
+    op_id: str,
+    summary: str,
+    handler: object,
+    *extra: Param,
+    body: object = None,
+) -> Operation:
+    return Operation(
+        method,
+        BASE + path,
+        op_id,
+        summary,
+        "catalogue",
+        handler,  # type: ignore[arg-type]
+        _VIEW,
+        roles=OWNER,
+        body=body,  # type: ignore[arg-type]
+        params=(VENDOR, *extra),
+        problems=(404, 409),
+    )
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        BASE + "/catalogue",
+        "getCatalogue",
+        "The vendor's own catalogue",
+        "catalogue",
+        get_catalogue,
+        _VIEW,
+        roles=OWNER,
+        params=(VENDOR,),
+        problems=(404,),
+    ),
+    _change(
+        "PUT",
+        "/catalogue/services/{service_type}",
+        "putService",
+        "Add or change a service",
+        put_service,
+        SERVICE,
+        body=shapes.ServiceOffer,
+    ),
+    _change(
+        "DELETE",
+        "/catalogue/services/{service_type}",
+        "deleteService",
+        "Stop offering a service",
+        delete_service,
+        SERVICE,
+    ),
+    _change(
+        "PUT",
+        "/catalogue/hours",
+        "putHours",
+        "Replace the weekly hours",
+        put_hours,
+        body=shapes.WeeklyHours,
+    ),
+    _change(
+        "PUT",
+        "/catalogue/exceptions/{date}",
+        "putException",
+        "Close a date or give it its own hours",
+        put_exception,
+        DATE,
+        body=shapes.DateHours,
+    ),
+    _change(
+        "DELETE",
+        "/catalogue/exceptions/{date}",
+        "deleteException",
+        "Back to the weekly hours on a date",
+        delete_exception,
+        DATE,
+    ),
+    _change(
+        "PUT",
+        "/catalogue/location",
+        "putLocation",
+        "Set the exact location and public zone",
+        put_location,
+        body=shapes.Place,
+    ),
+    Operation(
+        "GET",
+        BASE + "/availability",
+        "getAvailability",
+        "Open and free windows",
+        "catalogue",
+        get_availability,
+        (
+            Reply(
+                200,
+                "Open windows from the rules, and the part no booking occupies",
+                shapes.Availability,
+            ),
+        ),
+        roles=OWNER,
+        params=(VENDOR,),
+        query=shapes.AvailabilityQuery,
+        problems=(404,),
+    ),
+)
 
 
 def routes(deps: CatalogueDeps) -> list[BaseRoute]:
-    def route(path: str, handler: Any, method: str, *, body: bool = False) -> Route:
-        return Route(BASE + path, endpoint(partial(handler, deps), body=body), methods=[method])
-
-    return [
-        route("/catalogue", get_catalogue, "GET"),
-        route("/catalogue/services/{service_type}", put_service, "PUT", body=True),
-        route("/catalogue/services/{service_type}", delete_service, "DELETE"),
-        route("/catalogue/hours", put_hours, "PUT", body=True),
-        route("/catalogue/exceptions/{date}", put_exception, "PUT", body=True),
-        route("/catalogue/exceptions/{date}", delete_exception, "DELETE"),
-        route("/catalogue/location", put_location, "PUT", body=True),
-        route("/availability", get_availability, "GET"),
-    ]
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/responses/{name}"}
-
-
-def _operation(
-    op_id: str, summary: str, *, body: str | None = None, change: bool = True, ok: str = "Catalogue"
-) -> Any:
-    responses = {"200": _ref(ok)}
-    for status, name in (("401", "Unauthenticated"), ("403", "Forbidden"), ("404", "NotFound")):
-        responses[status] = _ref(name)
-    if change:
-        responses["409"] = _ref("Conflict")
-    if body is not None:
-        responses["413"] = _ref("BodyTooLarge")
-    responses["422"] = _ref("Unprocessable")
-    operation: dict[str, Any] = {
-        "operationId": op_id,
-        "summary": summary,
-        "tags": ["catalogue"],
-        "security": [{"bearerAuth": []}],
-        "responses": responses,
-    }
-    if body is not None:
-        schema = {"$ref": f"#/components/schemas/{body}"}
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": schema}},
-        }
-    return operation
-
-
-_HOURS = {"type": "array", "items": {"type": "string", "examples": ["09:00-17:00"]}}
-_PATHS: dict[str, dict[str, Any]] = {
-    "/catalogue": {"get": _operation("getCatalogue", "The vendor's own catalogue", change=False)},
-    "/catalogue/services/{service_type}": {
-        "put": _operation("putService", "Add or change a service", body="ServiceOffer"),
-        "delete": _operation("deleteService", "Stop offering a service"),
-    },
-    "/catalogue/hours": {
-        "put": _operation("putHours", "Replace the weekly hours", body="WeeklyHours")
-    },
-    "/catalogue/exceptions/{date}": {
-        "put": _operation(
-            "putException", "Close a date or give it its own hours", body="Exception"
-        ),
-        "delete": _operation("deleteException", "Back to the weekly hours on a date"),
-    },
-    "/catalogue/location": {
-        "put": _operation("putLocation", "Set the exact location and public zone", body="Place")
-    },
-    "/availability": {
-        "get": _operation(
-            "getAvailability", "Open and free windows", change=False, ok="Availability"
-        )
-    },
-}
-
-
-def _with_parameters(path: str, item: dict[str, Any]) -> dict[str, Any]:
-    names = re.findall(r"{(\w+)}", path)
-    params = [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
-    ]
-    if path.endswith("/availability"):
-        params += [
-            {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
-            for n in ("from", "to")
-        ]
-    return {method: {**op, "parameters": params} for method, op in item.items()}
-
-
-OPENAPI_PATHS: dict[str, Any] = {
-    BASE + path: _with_parameters(BASE + path, item) for path, item in _PATHS.items()
-}
-
-OPENAPI_COMPONENTS: dict[str, Any] = {
-    "schemas": {
-        "ServiceOffer": {
-            "type": "object",
-            "required": ["hourly_rate_minor"],
-            "properties": {
-                "hourly_rate_minor": {"type": "integer", "minimum": 1},
-                "durations": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-            },
-        },
-        "WeeklyHours": {
-            "type": "object",
-            "required": ["time_zone", "weekly"],
-            "properties": {
-                "time_zone": {"type": "string", "examples": ["America/Vancouver"]},
-                "weekly": {"type": "object", "properties": {d: _HOURS for d in WEEKDAYS}},
-            },
-        },
-        "Exception": {
-            "type": "object",
-            "properties": {"closed": {"type": "boolean"}, "hours": _HOURS},
-        },
-        "Place": {
-            "type": "object",
-            "required": ["address", "latitude", "longitude", "zone"],
-            "properties": {
-                "address": {"type": "string"},
-                "latitude": {"type": "number"},
-                "longitude": {"type": "number"},
-                "zone": {"type": "string", "description": "The public area customers see"},
-            },
-        },
-    },
-    "responses": {
-        "Catalogue": {
-            "description": "The catalogue, with the exact location (owner and admins only)",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        },
-        "Availability": {
-            "description": "Open windows from the rules, and the part no booking occupies",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        },
-    },
-}
+    return bind(OPERATIONS, deps, auth=Auth(deps.uow, deps.clock))

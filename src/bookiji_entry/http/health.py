@@ -3,73 +3,58 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
-from typing import Any
 
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from bookiji_core.ports import UnitOfWorkFactory
 from bookiji_core.values import VendorId
-from bookiji_entry.http._io import Call, endpoint
+from bookiji_entry.http._io import Call
+from bookiji_entry.http._spec import Answer, Operation, Reply, bind
 from bookiji_entry.problems import problem
+from bookiji_entry.shapes.common import Status
 
 log = logging.getLogger(__name__)
 
 
-def healthz(_call: Call) -> Response:
-    return JSONResponse({"status": "ok"})
+def healthz(_unit_of_work: UnitOfWorkFactory, _call: Call) -> Answer:
+    return Answer(Status("ok"))
 
 
-def readyz(unit_of_work: UnitOfWorkFactory, _call: Call) -> Response:
+def readyz(unit_of_work: UnitOfWorkFactory, _call: Call) -> Answer | Response:
     try:
         with unit_of_work() as uow:
             uow.vendors.get(VendorId("readyz-probe"))
     except Exception as exc:  # any failure to reach the database means "not ready"
         log.warning("readiness probe failed: %r", exc)
         return problem("not_ready", "the database is not reachable")
-    return JSONResponse({"status": "ready"})
+    return Answer(Status("ready"))
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/healthz",
+        "healthz",
+        "The process is alive",
+        "operations",
+        healthz,
+        (Reply(200, "Alive", Status),),
+        roles=None,
+    ),
+    Operation(
+        "GET",
+        "/readyz",
+        "readyz",
+        "The database answers a trivial transaction",
+        "operations",
+        readyz,
+        (Reply(200, "Ready", Status),),
+        roles=None,
+        problems=(503,),
+    ),
+)
 
 
 def routes(uow: UnitOfWorkFactory) -> list[BaseRoute]:
-    return [
-        Route("/healthz", endpoint(healthz), methods=["GET"]),
-        Route("/readyz", endpoint(partial(readyz, uow)), methods=["GET"]),
-    ]
-
-
-_STATUS = {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/healthz": {
-        "get": {
-            "operationId": "healthz",
-            "summary": "The process is alive",
-            "tags": ["operations"],
-            "security": [],
-            "responses": {"200": {"description": "Alive", "content": _STATUS}},
-        }
-    },
-    "/readyz": {
-        "get": {
-            "operationId": "readyz",
-            "summary": "The database answers a trivial transaction",
-            "tags": ["operations"],
-            "security": [],
-            "responses": {
-                "200": {"description": "Ready", "content": _STATUS},
-                "503": {"$ref": "#/components/responses/NotReady"},
-            },
-        }
-    },
-}
-
-OPENAPI_COMPONENTS: dict[str, Any] = {
-    "schemas": {
-        "Status": {
-            "type": "object",
-            "required": ["status"],
-            "properties": {"status": {"type": "string", "enum": ["ok", "ready"]}},
-        }
-    },
-}
+    return bind(OPERATIONS, uow)

@@ -7,16 +7,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from functools import partial
 from typing import Any
 
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute
 
 from bookiji_core.ports import Clock, Telemetry, UnitOfWorkFactory
 from bookiji_entry.banner import SlaBanner
-from bookiji_entry.http._io import Call, endpoint
+from bookiji_entry.http._io import Call
+from bookiji_entry.http._spec import Answer, Operation, Reply, bind
 from bookiji_entry.http.metrics import Exposition
+from bookiji_entry.shapes import codec
+from bookiji_entry.shapes.status import ServiceStatus
 from bookiji_entry.status import status
 
 # A status page must never be served stale from a cache.
@@ -48,8 +50,9 @@ def _current(
 
 def get_status(
     uow: UnitOfWorkFactory, telemetry: Telemetry, clock: Clock, banner: SlaBanner, _call: Call
-) -> Response:
-    return JSONResponse(_current(uow, telemetry, clock, banner), headers=FRESH)
+) -> Answer:
+    found = codec.shaped(_current(uow, telemetry, clock, banner), ServiceStatus)
+    return Answer(found, headers=FRESH)
 
 
 def get_page(
@@ -106,74 +109,31 @@ the same figures as JSON at <a href="/api/status">/api/status</a>.</small></p>
 """
 
 
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/api/status",
+        "serviceStatus",
+        "The SLA banner, each SLO against its objective, the outbox and DLQ",
+        "operations",
+        get_status,
+        (Reply(200, "The service's status now", ServiceStatus),),
+        roles=None,
+    ),
+    Operation(
+        "GET",
+        "/status",
+        "statusPage",
+        "The same as an HTML page for people",
+        "operations",
+        get_page,
+        (Reply(200, "HTML", media_type="text/html", schema={"type": "string"}),),
+        roles=None,
+    ),
+)
+
+
 def routes(
     uow: UnitOfWorkFactory, telemetry: Telemetry, clock: Clock, banner: SlaBanner
 ) -> list[BaseRoute]:
-    bound = (uow, telemetry, clock, banner)
-    return [
-        Route("/api/status", endpoint(partial(get_status, *bound)), methods=["GET"]),
-        Route("/status", endpoint(partial(get_page, *bound)), methods=["GET"]),
-    ]
-
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/status": {
-        "get": {
-            "operationId": "serviceStatus",
-            "summary": "The SLA banner, each SLO against its objective, the outbox and DLQ",
-            "tags": ["operations"],
-            "security": [],
-            "responses": {
-                "200": {
-                    "description": "The service's status now",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/ServiceStatus"}
-                        }
-                    },
-                }
-            },
-        }
-    },
-    "/status": {
-        "get": {
-            "operationId": "statusPage",
-            "summary": "The same as an HTML page for people",
-            "tags": ["operations"],
-            "security": [],
-            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
-        }
-    },
-}
-
-OPENAPI_COMPONENTS: dict[str, Any] = {
-    "schemas": {
-        "ServiceStatus": {
-            "type": "object",
-            "required": ["status", "banner", "checked_at", "slos", "outbox"],
-            "properties": {
-                "status": {"type": "string", "enum": ["ok", "degraded"]},
-                "banner": {"type": ["string", "null"]},
-                "checked_at": {"type": "string", "format": "date-time"},
-                "slos": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "objective", "value", "met"],
-                        "properties": {
-                            "name": {"type": "string"},
-                            "objective": {"type": "string"},
-                            "value": {"type": ["number", "null"]},
-                            "unit": {"type": "string"},
-                            "met": {"type": ["boolean", "null"]},
-                        },
-                    },
-                },
-                "breached": {"type": "array", "items": {"type": "string"}},
-                "outbox": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "notifications": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "privacy_queue": {"type": "object"},
-            },
-        }
-    }
-}
+    return bind(OPERATIONS, uow, telemetry, clock, banner)

@@ -1,0 +1,72 @@
+"""Bytes and plain values in, shapes out (and back): the one place a shape error becomes a
+problem. Malformed JSON is 400 `malformed_json`; JSON of the wrong shape is 422
+`invalid_input` naming the field as the core does (`location.latitude`, `weekly.mon`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from bookiji_core.errors import InvalidInput
+from bookiji_entry.problems import EdgeError
+
+T = TypeVar("T")
+
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+_UNKNOWN = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+
+def decode(raw: bytes, shape: type[T]) -> T:
+    """A JSON body as `shape`. Parsed first as plain JSON, so that any malformed body (bad
+    UTF-8, a lone surrogate, too deep, a number no float holds) is a 400 whatever its shape."""
+    try:
+        value = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        raise EdgeError("malformed_json", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("body", "the request body must be a JSON object")
+    return convert(value, shape)
+
+
+def convert(value: Any, shape: type[T], *, strict: bool = True) -> T:
+    """Plain values (a decoded body, CLI flags, a query string with `strict=False`) as
+    `shape`, or InvalidInput naming the first wrong field."""
+    try:
+        return msgspec.convert(value, shape, strict=strict)
+    except msgspec.ValidationError as exc:
+        raise invalid(str(exc)) from None
+
+
+def shaped(value: Any, shape: type[T]) -> T:
+    """A record the server built (the core's export, the daemon's status) as its answer's
+    shape. A mismatch is the server's bug, never the client's: it raises TypeError (a 500)."""
+    try:
+        return msgspec.convert(value, shape)
+    except msgspec.ValidationError as exc:
+        raise TypeError(f"the server's {shape.__name__} does not fit its shape: {exc}") from exc
+
+
+def invalid(message: str) -> InvalidInput:
+    found = _AT.search(message)
+    path = found.group("path") if found else ""
+    field = re.sub(r"\[[^\]]*\]", "", path).lstrip(".")
+    named = _MISSING.search(message)
+    unknown = _UNKNOWN.search(message)
+    if named:  # the missing field itself
+        field = f"{field}.{named.group('name')}" if field else named.group("name")
+    elif unknown and not field:  # an unknown key of the body; nested, the object naming it
+        field = unknown.group("name")
+    text = _AT.sub("", message)
+    return InvalidInput(field or "body", f"{field}: {text}" if field else text)
+
+
+def encode(value: object) -> bytes:
+    return msgspec.json.encode(value)
+
+
+def plain(value: object) -> Any:
+    """A shape as JSON-ready builtins (for `bkctl --json`)."""
+    return msgspec.to_builtins(value)
