@@ -51,6 +51,8 @@ class Database:
     upgrade: Callable[[], None] = _nothing
     dispose: Callable[[], None] = _nothing
     verify_history: "Callable[[], list[ChainReport]]" = _no_history
+    # What the service's connection may do beyond its role's grants (PostgreSQL; roles.py).
+    check_privileges: Callable[[], list[str]] = list
 
 
 @attrs.frozen
@@ -92,7 +94,36 @@ def database_for(settings: Settings) -> Database:
 
     _make_sqlite_folder(settings.database_url)
     sql = SqlAlchemyStorage(settings.database_url, history_key=history_key(settings))
-    return Database(sql.unit_of_work, sql.upgrade, sql.dispose, sql.verify_history)
+    if not settings.is_postgresql:
+        return Database(sql.unit_of_work, sql.upgrade, sql.dispose, sql.verify_history)
+    from bookiji_adapters.sqlalchemy.roles import Roles
+
+    roles = Roles(settings.db_owner_role, settings.db_service_role, _user(settings.database_url))
+
+    def upgrade() -> None:
+        # Migrations connect with the migration URL when there is one (the owner's side).
+        # Without one, the roles are only checked (`bkctl db upgrade` reports what is wrong).
+        url = settings.migration_database_url
+        target = SqlAlchemyStorage(url, history_key=sql.history_key) if url else sql
+        try:
+            target.upgrade(roles=attrs.evolve(roles, manage=url is not None))
+        finally:
+            if target is not sql:
+                target.dispose()
+
+    return Database(
+        sql.unit_of_work,
+        upgrade,
+        sql.dispose,
+        sql.verify_history,
+        lambda: sql.check_service(roles),
+    )
+
+
+def _user(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).username
 
 
 def history_key(settings: Settings) -> bytes:

@@ -193,11 +193,6 @@ class Settings:
             return
         if self.crash_at is not None:
             raise SettingsError("the production profile refuses BOOKIJI_TEST_CRASH_AT")
-        if not self.audit_key:
-            raise SettingsError(
-                "the production profile refuses to start without BOOKIJI_AUDIT_KEY "
-                "(or BOOKIJI_AUDIT_KEY_FILE), the key of the history hash chains"
-            )
         missing = [
             name
             for name, value in (
@@ -210,6 +205,11 @@ class Settings:
             raise SettingsError(
                 "the production profile refuses to start without Stripe keys: set "
                 + " and ".join(missing)
+            )
+        if not self.audit_key:
+            raise SettingsError(
+                "the production profile refuses to start without BOOKIJI_AUDIT_KEY "
+                "(or BOOKIJI_AUDIT_KEY_FILE), the key of the history hash chains"
             )
         if not self.is_postgresql:
             raise SettingsError(

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY, create_storage_engine, normalise_url
 from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY
+from bookiji_adapters.sqlalchemy.roles import Roles, check_service
 from bookiji_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
 from bookiji_adapters.sqlalchemy.verify import ChainReport, verify_all
 
@@ -27,13 +28,21 @@ class SqlAlchemyStorage:
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.engine, self.history_key)
 
-    def upgrade(self, revision: str = "head") -> None:
+    def upgrade(self, revision: str = "head", *, roles: Roles | None = None) -> None:
         """Apply the Alembic migrations up to `revision`; safe to call on every start."""
         # Imported here: Alembic adds a tenth of a second to the start of every process, and
         # only the one that migrates needs it.
         from bookiji_adapters.sqlalchemy import migrate
 
-        migrate.upgrade(self.engine, revision, history_key=self.history_key)
+        migrate.upgrade(self.engine, revision, history_key=self.history_key, roles=roles)
+
+    def check_service(self, roles: Roles) -> list[str]:
+        """What this storage's connection may do beyond the service role's grants (roles.py);
+        empty on SQLite, where the database has no roles."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        with self.engine.connect() as conn:
+            return check_service(conn, roles)
 
     def verify_history(self) -> list[ChainReport]:
         """Walk every history hash chain in one read-only transaction (verify.py)."""
