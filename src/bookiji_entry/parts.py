@@ -93,7 +93,9 @@ def database_for(settings: Settings) -> Database:
     from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 
     _make_sqlite_folder(settings.database_url)
-    sql = SqlAlchemyStorage(settings.database_url, history_key=history_key(settings))
+    sql = SqlAlchemyStorage(
+        settings.database_url, history_key=history_key(settings), crash_at=settings.crash_at
+    )
     if not settings.is_postgresql:
         return Database(sql.unit_of_work, sql.upgrade, sql.dispose, sql.verify_history)
     from bookiji_adapters.sqlalchemy.roles import Roles

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bookiji_adapters.sqlalchemy.crash import CrashDrill
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY, create_storage_engine, normalise_url
 from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY
 from bookiji_adapters.sqlalchemy.roles import Roles, check_service
@@ -20,13 +21,17 @@ class SqlAlchemyStorage:
     """`sqlite:///var/bookiji.db` or `postgresql://user@host/db`. Connects lazily: making one
     opens nothing; `upgrade()` migrates; `unit_of_work()` is the core's UnitOfWorkFactory."""
 
-    def __init__(self, url: str, *, history_key: bytes = DEVELOPMENT_KEY) -> None:
+    def __init__(
+        self, url: str, *, history_key: bytes = DEVELOPMENT_KEY, crash_at: str | None = None
+    ) -> None:
         self.url = normalise_url(url)
         self.engine: Engine = create_storage_engine(self.url)
         self.history_key = history_key
+        # `crash_at` (tests only): crash.py's drill, absent unless asked for.
+        self._drill = CrashDrill(self.engine, crash_at) if crash_at else None
 
     def unit_of_work(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine, self.history_key)
+        return SqlAlchemyUnitOfWork(self.engine, self.history_key, self._drill)
 
     def upgrade(self, revision: str = "head", *, roles: Roles | None = None) -> None:
         """Apply the Alembic migrations up to `revision`; safe to call on every start."""

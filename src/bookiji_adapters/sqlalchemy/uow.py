@@ -11,6 +11,7 @@ from bookiji_adapters.sqlalchemy.access import SqlAlchemyAccessLog
 from bookiji_adapters.sqlalchemy.bookings import SqlAlchemyAuditTrail, SqlAlchemyBookings
 from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchemyVendors
 from bookiji_adapters.sqlalchemy.catalogues import SqlAlchemyCatalogues
+from bookiji_adapters.sqlalchemy.crash import CrashDrill
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY
 from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY, HistoryWriter
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
@@ -54,11 +55,17 @@ class SqlAlchemyUnitOfWork:
     without `commit()` rolls back. One object may be entered again, one block at a time;
     `with uow.read_only():` makes that block a read-only transaction."""
 
-    def __init__(self, engine: Engine, history_key: bytes = DEVELOPMENT_KEY) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        history_key: bytes = DEVELOPMENT_KEY,
+        drill: CrashDrill | None = None,
+    ) -> None:
         # Each repository is typed as its port, so mypy checks it against the protocol.
         self._engine = engine
         self.history = HistoryWriter(history_key)
         self._after_commit: list[Callable[[Engine], None]] = []
+        self._drill = drill
         self._connection: Connection | None = None
         self._reading = False
         self.vendors: Vendors = SqlAlchemyVendors(self)
@@ -120,7 +127,12 @@ class SqlAlchemyUnitOfWork:
         if self._reading:
             raise RuntimeError("a read-only unit of work cannot commit")
         self.history.flush(self.connection)
-        self.connection.commit()
+        if self._drill is None:
+            self.connection.commit()
+        else:  # a test's crash drill (crash.py)
+            self._drill.around_commit(self.connection, "before")
+            self.connection.commit()
+            self._drill.around_commit(self.connection, "after")
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             action(self._engine)
