@@ -280,4 +280,5 @@ def simcity_daemon(
         production=settings.profile is Profile.PRODUCTION,
         allow_in_production=settings.simcity_allow_in_production,
         listen=listener_hook(notifier),
+        front_door=settings.simcity_http_url,
     )

@@ -15,6 +15,7 @@ from bookiji_core.policy import BookingPolicy
 from bookiji_core.quoting import QuotePolicy
 from bookiji_entry.settings_values import SettingsError as SettingsError
 from bookiji_entry.settings_values import boolean as _boolean
+from bookiji_entry.settings_values import http_url as _http_url
 from bookiji_entry.settings_values import integer as _integer
 from bookiji_entry.settings_values import role as _role
 from bookiji_entry.settings_values import value as _value
@@ -56,6 +57,9 @@ class Settings:
     stripe_api_base: str | None = None
     # SimCity's synthetic traffic stays off in production unless this says otherwise.
     simcity_allow_in_production: bool = False
+    # The service SimCity's daemon drives over HTTP (its SLIs see the traffic); unset, it
+    # calls the use cases directly.
+    simcity_http_url: str | None = None
     metrics_dir: str | None = None
     # The map service's base URL (its API: bookiji_adapters/maps/http_provider.py); unset, the
     # offline grid answers alone. Not in repr: a vendor's URL may carry its API key.
@@ -131,6 +135,7 @@ class Settings:
             simcity_allow_in_production=_boolean(
                 "BOOKIJI_SIMCITY_ALLOW_IN_PRODUCTION", get("SIMCITY_ALLOW_IN_PRODUCTION")
             ),
+            simcity_http_url=_http_url("BOOKIJI_SIMCITY_HTTP_URL", get("SIMCITY_HTTP_URL")),
             metrics_dir=environ.get(METRICS_DIR_VARIABLE, "").strip() or None,
             maps_url=get("MAPS_URL"),
             token_ttl=timedelta(

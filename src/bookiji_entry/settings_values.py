@@ -58,3 +58,11 @@ def role(name: str, value: str) -> str:
     if not _ROLE.fullmatch(value):
         raise SettingsError(f"{name} must be a lower-case SQL identifier, got {value!r}")
     return value
+
+
+def http_url(variable: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{variable} must be an http:// or https:// URL, not {value!r}")
+    return value.rstrip("/")

@@ -30,6 +30,7 @@ from bookiji_core.ports import Clock, Ids, MapProvider, PaymentGateway, UnitOfWo
 from bookiji_core.quoting import QuotePolicy, QuoteRequest
 from bookiji_core.values import Interval, VendorId
 from bookiji_simcity.daemon_config import DaemonConfig
+from bookiji_simcity.front_door import FrontDoorActions
 from bookiji_simcity.population import (
     CENTRE,
     CLOSES,
@@ -69,9 +70,14 @@ class SimCityDaemon:
         allow_in_production: bool = False,
         seed: int | None = None,
         listen: Callable[[Callable[[Envelope], None]], None] | None = None,
+        front_door: str | None = None,
     ) -> None:
-        self._actions = Actions(
+        parts: dict[str, Any] = dict(
             uow=uow, clock=clock, ids=ids, policy=policy, confirm_within=confirm_within, maps=maps
+        )
+        # With a URL, the synthetic people go through the service's HTTP API (front_door.py).
+        self._actions = (
+            FrontDoorActions(url=front_door, **parts) if front_door else Actions(**parts)
         )
         self._clock = clock
         self._gateway = gateway
@@ -173,6 +179,7 @@ class SimCityDaemon:
             "counts": dict(sorted(list(self.counts.items()))),
             "pending_moves": len(self._scheduler),
             "faults_applied": isinstance(self._gateway, SimCityPaymentGateway),
+            "front_door": getattr(self._actions, "url", None),
         }
 
     # -- the thread --------------------------------------------------------------------------
@@ -267,6 +274,9 @@ class SimCityDaemon:
         )
         added = settle_in(self._actions.uow(), self._population, self._clock.now(), WINDOW_DAYS)
         self.counts["population_added"] += added
+        if isinstance(self._actions, FrontDoorActions):
+            people = self._population
+            self._actions.admit([c.id for c in people.customers], [v.id for v in people.vendors])
 
     def _apply_faults(self, rates: FaultRates) -> None:
         if isinstance(self._gateway, SimCityPaymentGateway):
