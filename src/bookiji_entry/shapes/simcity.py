@@ -44,6 +44,8 @@ class SimCityStatus(msgspec.Struct, forbid_unknown_fields=True):
     counts: dict[str, int]
     pending_moves: int
     faults_applied: bool
+    # The service the synthetic people call over HTTP (BOOKIJI_SIMCITY_HTTP_URL), or None.
+    front_door: str | None = None
 
 
 class PopulationRequest(msgspec.Struct):
