@@ -201,6 +201,9 @@ def test_the_compose_prometheus_configuration_passes_promtool(promtool: str) -> 
     assert result.returncode == 0, result.stdout + result.stderr
     alerts = (ROOT / "ops" / "prometheus" / "alerts.yml").read_text().count("- alert: ")
     assert f"SUCCESS: {alerts} rules found" in result.stdout
+    assert "SUCCESS: 2 rule files found" in result.stdout
+    for rules in ("recording.yml", "alerts.yml"):  # the repository's, through the mounts' paths
+        assert f"Checking {ROOT / 'ops' / 'prometheus' / rules}" in result.stdout
 
 
 # ---- systemd ---------------------------------------------------------------------------------
