@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import sys
 
-# What `bookiji[server]` brings and bkctl imports first (punq: the composition root).
+# What `bookiji[server]` brings (the import names of its requirements in pyproject.toml).
 SERVER_PACKAGES = frozenset(
-    {"punq", "sqlalchemy", "alembic", "starlette", "uvicorn", "httpx", "prometheus_client"}
+    {
+        "punq",
+        "sqlalchemy",
+        "alembic",
+        "starlette",
+        "uvicorn",
+        "httpx",
+        "prometheus_client",
+        "msgspec",
+    }
 )
 MISSING_SERVER = 2
 

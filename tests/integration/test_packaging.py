@@ -14,6 +14,7 @@ import pytest
 
 import bookiji_core
 from bookiji_entry.cli import main
+from bookiji_entry.console import SERVER_PACKAGES
 from tests.unit.test_library_doc import blocks as library_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +104,10 @@ def test_a_core_only_install_of_the_wheel_imports_the_core_without_the_service(
         [tmp_path / "venv" / "bin" / "bkctl", "--version"], capture_output=True, text=True
     )
     assert bkctl.returncode == 2, bkctl.stderr
-    assert bkctl.stderr.startswith("bkctl: the Bookiji service is not installed (punq is missing)")
+    said = re.match(
+        r"bkctl: the Bookiji service is not installed \((\w+) is missing\)", bkctl.stderr
+    )
+    assert said and said.group(1) in SERVER_PACKAGES, bkctl.stderr
     assert "pip install 'bookiji[server,postgres,stripe]'" in bkctl.stderr
 
     # docs/library.md's example books with the core install alone.
@@ -173,3 +177,9 @@ def test_the_lock_is_closed_under_the_dependencies_of_what_it_pins() -> None:
                 continue
             assert name_of(requirement.name) in lock, f"{name} needs {text}, not locked"
     assert checked >= len(lock) // 2, "too few locked versions installed here to check"
+
+
+def test_bkctl_names_every_server_requirement_when_one_is_missing() -> None:
+    import_names = {"sqlalchemy": "sqlalchemy", "prometheus-client": "prometheus_client"}
+    server = {name_of(r) for r in PYPROJECT["project"]["optional-dependencies"]["server"]}
+    assert {import_names.get(name, name) for name in server} == SERVER_PACKAGES
