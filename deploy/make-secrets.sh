@@ -27,7 +27,12 @@ for name in STRIPE_API_KEY STRIPE_WEBHOOK_SECRET; do
 done
 
 keep_or_write postgres_password "$(random)"
-keep_or_write database_url "postgresql://bookiji:$(cat secrets/postgres_password)@postgres:5432/bookiji"
+keep_or_write service_db_password "$(random)"
+# The administrator's URL is for `bkctl db upgrade` alone; the service logs in as bookiji_app.
+keep_or_write migration_database_url \
+  "postgresql://bookiji:$(cat secrets/postgres_password)@postgres:5432/bookiji"
+keep_or_write database_url \
+  "postgresql://bookiji_app:$(cat secrets/service_db_password)@postgres:5432/bookiji"
 keep_or_write stripe_api_key "${STRIPE_API_KEY:-}"
 keep_or_write stripe_webhook_secret "${STRIPE_WEBHOOK_SECRET:-}"
 keep_or_write audit_key "$(random)"

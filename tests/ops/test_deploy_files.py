@@ -134,8 +134,15 @@ def test_the_compose_file_has_every_part_of_the_production_shape(yaml: ModuleTyp
     assert services["api"]["command"][:2] == ["serve", "--no-workers"]
     assert services["worker"]["command"][0] == "worker"
     assert services["worker"]["pid"] == "service:api"
+    # Least privilege: only the migration holds the administrator's URL.
+    holders = [
+        n for n, svc in services.items() if "migration_database_url" in svc.get("secrets", [])
+    ]
+    assert holders == ["migrate"]
+    assert "BOOKIJI_MIGRATION_DATABASE_URL_FILE" in services["migrate"]["environment"]
     for name in ("api", "worker"):
         environment = services[name]["environment"]
+        assert "BOOKIJI_MIGRATION_DATABASE_URL_FILE" not in environment
         assert environment["BOOKIJI_PROFILE"] == "production"
         assert environment["PROMETHEUS_MULTIPROC_DIR"] == "/var/lib/bookiji/metrics"
         assert services[name]["depends_on"]["migrate"] == {
@@ -171,9 +178,11 @@ def test_every_secret_the_compose_file_reads_is_written_by_make_secrets(
     assert made.returncode == 0, made.stderr
     written = {p.name for p in (tmp_path / "secrets").iterdir()}
     assert written == {Path(s["file"]).name for s in compose(yaml)["secrets"].values()}
-    url = (tmp_path / "secrets" / "database_url").read_text().strip()
-    password = (tmp_path / "secrets" / "postgres_password").read_text().strip()
-    assert url == f"postgresql://bookiji:{password}@postgres:5432/bookiji"
+    secret = {p.name: p.read_text().strip() for p in (tmp_path / "secrets").iterdir()}
+    admin, service = secret["postgres_password"], secret["service_db_password"]
+    assert admin != service
+    assert secret["migration_database_url"] == f"postgresql://bookiji:{admin}@postgres:5432/bookiji"
+    assert secret["database_url"] == f"postgresql://bookiji_app:{service}@postgres:5432/bookiji"
     again = subprocess.run(run, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     assert again.returncode == 0 and "wrote" not in again.stdout
 
@@ -229,6 +238,11 @@ def test_systemd_analyze_verify_accepts_every_unit(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr  # unknown keys are only warnings
+
+
+def test_only_the_migration_unit_is_given_the_migration_url() -> None:
+    holders = [u.name for u in UNITS if "migration_database_url" in u.read_text()]
+    assert holders == ["bookiji-migrate.service"]
 
 
 # ---- the commands they run -------------------------------------------------------------------
