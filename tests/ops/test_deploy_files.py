@@ -102,6 +102,11 @@ def test_the_healthcheck_probes_the_health_route_the_api_serves() -> None:
     assert any('"/healthz"' in p.read_text() for p in routes)
 
 
+def test_the_build_context_leaves_out_the_secrets_and_local_leftovers() -> None:
+    ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    assert {"deploy/secrets", ".venv", "var", "**/*.egg-info", ".git"} <= set(ignored)
+
+
 # ---- compose ---------------------------------------------------------------------------------
 
 
