@@ -54,27 +54,35 @@ def one_run(args: argparse.Namespace, system: str, rate: float, n: int) -> dict[
     name = f"perf_ab_{system}_{n}"
     with (
         database(args.db, name, args.pg_url) as (url, scratch),
-        server(system, url, scratch, port, workers=args.workers, extra_env=_env(args)) as (
-            pid,
-            pop,
-        ),
+        server(
+            system,
+            url,
+            scratch,
+            port,
+            workers=args.workers,
+            layout=args.layout,
+            src=args.src if system == "bookiji" else None,
+            extra_env=_env(args),
+        ) as (pids, pop),
     ):
         audience = _audience(pop)
         if args.warmup:
             asyncio.run(drive("127.0.0.1", port, audience, rate=20, duration=args.warmup, grace=5))
         time.sleep(0.5)
-        load_before, cpu_before = loadavg(), tree_cpu(pid)
+        load_before, cpu_before = loadavg(), sum(tree_cpu(pid) for pid in pids)
         db_before = backend_cpu(args.pg_url, name) if args.db == "postgres" else {}
         result = asyncio.run(
             drive("127.0.0.1", port, audience, rate=rate, duration=args.duration, grace=args.grace)
         )
-        cpu = tree_cpu(pid) - cpu_before
+        cpu = sum(tree_cpu(pid) for pid in pids) - cpu_before
         db_after = backend_cpu(args.pg_url, name) if args.db == "postgres" else {}
         db_cpu = sum(v - db_before.get(k, 0.0) for k, v in db_after.items())
         result.update(
             system=system,
             db=args.db,
             workers=args.workers,
+            layout=args.layout,
+            src=args.src,
             load_before=load_before,
             load_after=loadavg(),
             server_cpu_s=round(cpu, 2),
@@ -187,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="runs per system and rate")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds at 20/s before timing")
     parser.add_argument("--workers", type=int, default=1, help="bkctl serve --workers")
+    parser.add_argument(
+        "--layout",
+        choices=("inprocess", "worker"),
+        default="inprocess",
+        help="Bookiji's workers in the server's threads, or `bkctl worker all` beside it",
+    )
+    parser.add_argument(
+        "--src", help="run Bookiji from this checkout's src/ (e.g. a worktree of an older commit)"
+    )
     parser.add_argument("--systems", default="floor,bookiji")
     parser.add_argument("--threshold-ms", type=float, help="P99 bound (100 SQLite, 150 PG)")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")

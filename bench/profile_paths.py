@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
-import bookiji_core.usecases.confirm as confirm_module
+import bookiji_core.usecases.idempotent as idempotent_module
 import bookiji_entry.http.bookings as bookings_http
 import bookiji_entry.http.quotes as quotes_http
 from bookiji_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
@@ -115,8 +115,7 @@ def instrument() -> None:
     wrap(bookings_http, "principal", "auth")
     wrap(quotes_http, "request_quote", "use case")
     wrap(bookings_http, "confirm_booking", "use case")
-    wrap(confirm_module, "_claim_key", "  claim key")
-    wrap(confirm_module, "_place", "  place booking")
+    wrap(idempotent_module, "_claim", "  claim key")
     wrap(quotes_http.render, "quote", "render")
     wrap(bookings_http.render, "booking", "render")
     wrap(SqlAlchemyUnitOfWork, "__enter__", "uow enter (pool checkout)")

@@ -118,10 +118,11 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes], seconds: float = 
     raise RuntimeError("the server did not answer /healthz in time")
 
 
-def _command(system: str, url: str, port: int, workers: int) -> list[str]:
+def _command(system: str, url: str, port: int, workers: int, layout: str) -> list[str]:
     if system == "floor":
         return [sys.executable, "-m", "bench.floor", "--db", url, "--port", str(port)]
-    return [str(BKCTL), "serve", "--port", str(port), "--workers", str(workers)]
+    serve = [str(BKCTL), "serve", "--port", str(port), "--workers", str(workers)]
+    return serve if layout == "inprocess" else [*serve, "--no-workers"]
 
 
 def _prepare_bookiji(url: str, env: dict[str, str], scratch: Path) -> None:
@@ -134,33 +135,60 @@ def _prepare_bookiji(url: str, env: dict[str, str], scratch: Path) -> None:
         )
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @contextmanager
 def server(
-    system: str, url: str, scratch: Path, port: int, *, workers: int = 1, extra_env: dict[str, str]
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Start the server; yield (its pid, the population answer); stop it."""
-    env = {**os.environ, "BOOKIJI_DATABASE_URL": url, "PYTHONPATH": str(ROOT), **extra_env}
+    system: str,
+    url: str,
+    scratch: Path,
+    port: int,
+    *,
+    workers: int = 1,
+    layout: str = "inprocess",
+    src: str | None = None,
+    extra_env: dict[str, str],
+) -> Iterator[tuple[list[int], dict[str, Any]]]:
+    """Start the server (and, in the `worker` layout, `bkctl worker all` beside a
+    `bkctl serve --no-workers`); yield (their pids, the population answer); stop them."""
+    # `src` runs another checkout's code (its src/ first on the path): old against new.
+    path = f"{src}{os.pathsep}{ROOT}" if src else str(ROOT)
+    env = {**os.environ, "BOOKIJI_DATABASE_URL": url, "PYTHONPATH": path, **extra_env}
     if system == "bookiji":
         _prepare_bookiji(url, env, scratch)
     log = (scratch / f"{system}.log").open("wb")
     process = subprocess.Popen(
-        _command(system, url, port, workers),
+        _command(system, url, port, workers, layout),
         env=env,
         cwd=ROOT if system == "floor" else scratch,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    background: subprocess.Popen[bytes] | None = None
     try:
         _wait_healthy(port, process)
+        if system == "bookiji" and layout == "worker":  # after serve migrated and seeded
+            background = subprocess.Popen(
+                [str(BKCTL), "worker", "all"],
+                env=env,
+                cwd=scratch,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         audience = _post(f"http://127.0.0.1:{port}/api/simcity/population", {"tokens": 50})
-        yield process.pid, audience
+        yield [process.pid] + ([background.pid] if background else []), audience
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        for running in (background, process):
+            if running is not None:
+                _stop(running)
         log.close()
