@@ -62,7 +62,8 @@ class SqlAlchemyRepository:
         if not found:
             return found
         params = {"vendor_ids": list(found), "start": within.start, "end": within.end}
-        for vendor_id, starts_at, ends_at in self._conn.execute(statement, params):
+        # .all(): one fetchall; iterating the result fetches row by row, in Python.
+        for vendor_id, starts_at, ends_at in self._conn.execute(statement, params).all():
             found[vendor_id].append(Interval(starts_at, ends_at))
         return found
 

@@ -106,7 +106,7 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
         found: dict[str, list[str]] = {vid: [] for vid in vendor_ids}
         if vendor_ids:
             params = {"vendor_ids": list(vendor_ids)}
-            for vendor_id, service_type in self._conn.execute(_SERVICES, params):
+            for vendor_id, service_type in self._conn.execute(_SERVICES, params).all():
                 found[vendor_id].append(service_type)
         return found
 
