@@ -56,12 +56,13 @@ def enqueue_notifications(
     zone = vendor.zone if vendor is not None else ""
     added: list[Notification] = []
     for role in audience(kind):
+        person = booking.vendor_id if role is Role.VENDOR else booking.customer_id
+        if actor is not None and actor.type.value == role.value and actor.id == person:
+            continue  # before reading the profile: a confirm's customer costs no reads
         profile: Customer | Vendor | None = (
             vendor if role is Role.VENDOR else uow.customers.get(booking.customer_id)
         )
         if profile is None or uow.privacy.tombstone(profile.id) is not None:
-            continue
-        if actor is not None and actor.type.value == role.value and actor.id == profile.id:
             continue
         content = render(kind, booking, role, name=profile.name, zone=zone, at=now)
         for recipient in _recipients(uow, profile, role):
