@@ -66,7 +66,9 @@ class PrivacyRequest:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
-    result: str | None = None  # an export's JSON, until the person is deleted
+    # An export's JSON, until the person is deleted: personal data, so never in a repr (logs,
+    # `bkctl worker privacy --once`).
+    result: str | None = attrs.field(default=None, repr=False)
 
     @property
     def open(self) -> bool:

@@ -62,6 +62,7 @@ def test_the_backlog_is_served_by_priority_then_age_and_its_age_is_a_metric(
 
     status, out, _ = run(capsys, services, "worker", "privacy", "--once")
     assert status == 0
+    assert "@example.com" not in out  # an export's result is personal: never printed
     served = [line for line in out.splitlines() if line.startswith("privacy:")]
     assert served and served[0].index(urgent) < served[0].index(normal) < served[0].index(bulk)
 
