@@ -107,6 +107,13 @@ class PermanentPaymentError(PaymentError):
         super().__init__(message, retryable=False)
 
 
+class UnknownPaymentObject(PermanentPaymentError):
+    """The provider has no such object (Stripe's `resource_missing`): an event about it is
+    acknowledged and ignored, never retried, since asking again cannot make it exist."""
+
+    code = "payment_object_unknown"
+
+
 class CardDeclined(PermanentPaymentError):
     """The card's issuer refused the hold (Stripe's `card_error`: declined, insufficient
     funds, expired card, ...). A business outcome, not an incident: the booking's payment ends

@@ -16,7 +16,8 @@ from bookiji_core.values import CustomerId, Location, Money, VendorId
 
 # Deliberately loose: one "@", something on each side, a dot in the domain. Whether the
 # address works is learnt by writing to it, not by a pattern.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# (No `\s`: its meaning differs between regex dialects; the published schema uses this one.)
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$"
 _EMAIL = re.compile(EMAIL_PATTERN)
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-.]{3,30}$"
 _PHONE = re.compile(PHONE_PATTERN)

@@ -12,6 +12,8 @@ class WebhookOutcome(enum.StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"
     IDEMPOTENT_SKIP = "idempotent_skip"
+    # Signed, but about an object the provider does not know: acknowledged, counted, dropped.
+    IGNORED = "ignored"
 
 
 @attrs.frozen

@@ -68,6 +68,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "payment_error": (502, "Payment provider error"),
     "payment_retryable": (502, "Payment provider unavailable"),
     "payment_refused": (502, "Payment provider refused"),
+    "payment_object_unknown": (502, "Payment object unknown"),
     "card_declined": (502, "Card declined"),
     "delivery_failed": (502, "Notification not delivered"),
     "not_ready": (503, "Not ready"),

@@ -38,7 +38,7 @@ from bookiji_adapters.simcity.state import (
     StoredIntent,
     expect_intent,
 )
-from bookiji_core.errors import CardDeclined, PermanentPaymentError
+from bookiji_core.errors import CardDeclined, PermanentPaymentError, UnknownPaymentObject
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.ports import Clock
 from bookiji_core.values import BookingId, Money
@@ -244,7 +244,7 @@ class SimCityPaymentGateway:
             self._fault_before("retrieve")
             intent = records.intent(intent_id)
             if intent is None:
-                raise PermanentPaymentError(f"resource_missing: no such payment_intent {intent_id}")
+                raise UnknownPaymentObject(f"resource_missing: no such payment_intent {intent_id}")
             return intent.view()
 
     def intents_for_booking(self, booking_id: BookingId) -> list[IntentView]:

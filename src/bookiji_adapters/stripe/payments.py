@@ -19,6 +19,7 @@ from bookiji_core.errors import (
     PaymentError,
     PermanentPaymentError,
     RetryablePaymentError,
+    UnknownPaymentObject,
 )
 from bookiji_core.payments import IntentStatus, IntentView, RefundView
 from bookiji_core.values import BookingId, Money
@@ -37,6 +38,8 @@ def map_error(error: stripe.StripeError) -> PaymentError:
         return RetryablePaymentError(text)
     if code in _RETRYABLE_CODES or status is None or status >= 500 or status in (409, 429):
         return RetryablePaymentError(text)
+    if code == "resource_missing":
+        return UnknownPaymentObject(text)
     if isinstance(error, stripe.CardError):
         # The issuer refused the card (declined, insufficient funds, expired...): the
         # customer's business, not an incident.

@@ -60,15 +60,18 @@ def parse_event(payload: bytes) -> WebhookEvent:
         body = json.loads(payload)
         obj: Mapping[str, object] = body["data"]["object"]
         event_id, event_type = str(body["id"]), str(body["type"])
-    except (ValueError, KeyError, TypeError):
+        intent = (
+            obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+        )
+        created = body.get("created")
+        when = datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError):
         raise WebhookSignatureInvalid("the payload is not a Stripe event") from None
-    intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
-    created = body.get("created")
     return WebhookEvent(
         id=event_id,
         type=event_type,
         intent_id=intent if isinstance(intent, str) else None,
-        created=datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None,
+        created=when,
     )
 
 

@@ -6,7 +6,7 @@ import logging
 
 from bookiji_core import correlation
 from bookiji_core.booking import Actor, ActorType, Booking
-from bookiji_core.errors import DomainError
+from bookiji_core.errors import DomainError, UnknownPaymentObject
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWork
 from bookiji_core.usecases.payment_outcomes import record_answer
 from bookiji_core.webhooks import ReceivedEvent, WebhookEvent, WebhookOutcome
@@ -45,7 +45,12 @@ def _handle(
         if uow.webhook_inbox.get(event.id) is not None:
             return WebhookOutcome.IDEMPOTENT_SKIP
     # Outside any transaction: no database lock is held across a network call.
-    intent = gateway.retrieve(event.intent_id) if event.intent_id else None
+    try:
+        intent = gateway.retrieve(event.intent_id) if event.intent_id else None
+    except UnknownPaymentObject:
+        intent, outcome = None, WebhookOutcome.IGNORED  # in the inbox, so never asked again
+    else:
+        outcome = WebhookOutcome.SUCCESS
     now = clock.now()
     with uow:
         if not uow.webhook_inbox.add(ReceivedEvent(event.id, event.type, now)):
@@ -67,7 +72,7 @@ def _handle(
                     )
                     return WebhookOutcome.SUCCESS
         uow.commit()
-    return WebhookOutcome.SUCCESS
+    return outcome
 
 
 def _correlation_of(uow: UnitOfWork, booking: Booking) -> str | None:

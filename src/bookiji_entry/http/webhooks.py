@@ -6,7 +6,7 @@ import attrs
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from bookiji_adapters.stripe import verified_event
+from bookiji_adapters.stripe import verify_signature
 from bookiji_core.errors import DomainError
 from bookiji_core.ports import Clock, Ids, PaymentGateway, Telemetry, UnitOfWorkFactory
 from bookiji_core.usecases import handle_payment_event
@@ -15,6 +15,7 @@ from bookiji_entry.http._io import Call
 from bookiji_entry.http._spec import RETRY_LATER, Answer, Operation, Param, Reply, bind
 from bookiji_entry.payments import WebhookSecret
 from bookiji_entry.problems import webhook_retry_problem
+from bookiji_entry.shapes import codec
 from bookiji_entry.shapes import webhooks as shapes
 
 
@@ -32,9 +33,11 @@ class WebhookDeps:
 
 def receive(deps: WebhookDeps, payload: bytes, signature: str | None) -> WebhookOutcome:
     """Verify and apply one delivery (the route, and SimCity's in-process deliveries).
-    A bad signature raises WebhookSignatureInvalid before anything is read or written."""
-    now = deps.clock.now().timestamp()
-    event = verified_event(payload, signature, deps.secret.value, now=now)
+    A bad signature raises WebhookSignatureInvalid before anything is read or written; a
+    signed body that is not a Stripe event (its shape, `shapes.webhooks.StripeEvent`) is a
+    400 or 422 problem, and nothing is written either."""
+    verify_signature(payload, signature, deps.secret.value, now=deps.clock.now().timestamp())
+    event = codec.decode(payload, shapes.StripeEvent).event()
     return handle_payment_event(
         event, deps.uow(), deps.gateway, deps.clock, deps.ids, deps.telemetry
     )
@@ -59,12 +62,19 @@ OPERATIONS = (
         "Receive a Stripe event (authenticated by its Stripe-Signature)",
         "payments",
         post_stripe,
-        (Reply(200, "Applied, or skipped as a redelivery", shapes.WebhookAck),),
+        (
+            Reply(
+                200,
+                "Applied, skipped as a redelivery, or ignored (an object the provider does "
+                "not know: acknowledged so that it is not delivered again, and counted)",
+                shapes.WebhookAck,
+            ),
+        ),
         roles=None,
         params=(Param("Stripe-Signature", str, where="header"),),
         body=shapes.StripeEvent,
         signed=True,
-        problems=(RETRY_LATER,),
+        problems=(400, 413, 422, RETRY_LATER),
         description=(
             "Verifies the Stripe-Signature header (HMAC-SHA256, 300 s tolerance), "
             "de-duplicates by event id in the transaction that applies the event, and "

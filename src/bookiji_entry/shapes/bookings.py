@@ -47,7 +47,7 @@ class CancelRequest(msgspec.Struct):
     reason: Reason | UnsetType = UNSET
 
 
-class ListQuery(msgspec.Struct):
+class ListQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=1, le=MAX_LIST)] = MAX_LIST
 
 

@@ -79,7 +79,7 @@ class Place(msgspec.Struct):
     ]
 
 
-class AvailabilityQuery(msgspec.Struct):
+class AvailabilityQuery(msgspec.Struct, forbid_unknown_fields=True):
     start: QueryTime = field(name="from")
     end: QueryTime = field(name="to")
 

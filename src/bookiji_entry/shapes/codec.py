@@ -28,7 +28,19 @@ def decode(raw: bytes, shape: type[T]) -> T:
         raise EdgeError("malformed_json", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidInput("body", "the request body must be a JSON object")
-    return convert(value, shape)
+    return convert(_integral(value), shape)
+
+
+def _integral(value: Any) -> Any:
+    """JSON does not tell 60 from 60.0 (nor does JSON Schema's `integer`): an integral number
+    is an integer, whichever way it is written; 60.5 stays a float (and no integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def convert(value: Any, shape: type[T], *, strict: bool = True) -> T:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from bookiji_core.webhooks import WebhookOutcome
-from bookiji_entry.shapes.common import NO_NUL, Id
+from bookiji_core.webhooks import WebhookEvent, WebhookOutcome
+from bookiji_entry.shapes.common import NO_NUL
 
 # Unix seconds that a datetime can hold (year 1 to 9999 UTC); Stripe's are far inside.
 MAX_CREATED = 253_402_300_799
@@ -30,17 +31,25 @@ class EventData(msgspec.Struct):
 
 
 class StripeEvent(msgspec.Struct):
-    """A Stripe event, as signed by Stripe."""
+    """A Stripe event, as signed by Stripe (lengths: the inbox's columns)."""
 
-    id: Id
-    type: Annotated[str, Meta(min_length=1, max_length=255, pattern=NO_NUL)]
+    id: Annotated[str, Meta(min_length=1, max_length=255, pattern=NO_NUL)]
+    type: Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_NUL)]
     data: EventData
     created: Annotated[int, Meta(ge=0, le=MAX_CREATED)] | UnsetType = UNSET
 
-    def intent_id(self) -> str | None:
+    def event(self) -> WebhookEvent:
+        """The trigger the core acts on: the event's id and the PaymentIntent it is about
+        (for payment_intent.* events the object itself; for charges and refunds theirs)."""
         obj = self.data.object
-        found = obj.id if obj.object == "payment_intent" else obj.payment_intent
-        return found if isinstance(found, str) else None
+        intent = obj.id if obj.object == "payment_intent" else obj.payment_intent
+        created = None if isinstance(self.created, UnsetType) else self.created
+        return WebhookEvent(
+            id=self.id,
+            type=self.type,
+            intent_id=intent if isinstance(intent, str) else None,
+            created=None if created is None else datetime.fromtimestamp(created, UTC),
+        )
 
 
 class WebhookAck(msgspec.Struct):
