@@ -8,6 +8,8 @@ import threading
 from datetime import timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
 
 from bookiji_adapters.memory import ManualClock
 from bookiji_entry import workers
@@ -102,3 +104,19 @@ def test_a_running_loop_beats_and_a_clean_stop_removes_its_rows(
     background.close()
     with uow() as unit:
         assert unit.workers.all() == []
+
+
+def test_metrics_export_the_heartbeat_of_every_worker_process(
+    client: TestClient, services: Services, clock: ManualClock
+) -> None:
+    HeartbeatWriter(services.database.unit_of_work, clock, {"outbox": 2}, host="w1", pid=5).start()
+
+    text = client.get("/metrics").text
+
+    beats = [
+        (s.labels, s.value)
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "bookiji_worker_heartbeat_timestamp_seconds"
+    ]
+    assert beats == [({"worker": "outbox", "process": "w1:5"}, clock.now().timestamp())]
