@@ -87,8 +87,9 @@ def test_a_failing_run_prints_its_violations_and_the_command_that_replays_it(
 
 
 def test_fuzz_reports_failures_by_seed_with_a_progress_bar_on_stderr(
-    dedupe_disabled: None, capsys: pytest.CaptureFixture[str]
+    dedupe_disabled: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the bar is for a terminal
     status = main(["simcity", "fuzz", "--seeds", "40", "--start", "1"])
     out, err = capsys.readouterr()
 
@@ -96,6 +97,9 @@ def test_fuzz_reports_failures_by_seed_with_a_progress_bar_on_stderr(
     assert "40 seeds (1..40) of FUZZ" in out
     assert "replay: bkctl simcity run --scenario FUZZ --seed " in out
     assert "[##############################] 40/40 seeds" in err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)  # a pipe or a log file
+    main(["simcity", "fuzz", "--seeds", "2", "--start", "1"])
+    assert "\r" not in capsys.readouterr().err
 
 
 def test_an_unknown_scenario_is_refused_with_the_list_command(
