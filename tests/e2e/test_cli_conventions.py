@@ -1,5 +1,5 @@
 """bkctl's conventions (docs/cli.md): with --json a refusal is one JSON object on stderr with
-the stable code; a database or network outage is one line and exit 69; BOOKIJI_URL is the
+the stable code; a database or network outage is one line and exit 19; BOOKIJI_URL is the
 server commands' default; progress frames only on a terminal."""
 
 from __future__ import annotations
