@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import attrs
 from starlette.routing import BaseRoute
 
@@ -92,9 +95,9 @@ def _change(
     path: str,
     op_id: str,
     summary: str,
-    handler: object,
+    handler: Callable[[CatalogueDeps, Call], Answer],
     *extra: Param,
-    body: object = None,
+    body: type[Any] | None = None,
 ) -> Operation:
     return Operation(
         method,
@@ -102,10 +105,10 @@ def _change(
         op_id,
         summary,
         "catalogue",
-        handler,  # type: ignore[arg-type]
+        handler,
         _VIEW,
         roles=OWNER,
-        body=body,  # type: ignore[arg-type]
+        body=body,
         params=(VENDOR, *extra),
         problems=(404, 409),
     )
