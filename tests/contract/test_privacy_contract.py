@@ -172,7 +172,7 @@ def test_a_replaced_quote_reads_back_erased_and_others_are_untouched(storage: St
     write(storage, lambda uow: [uow.quotes.add(q) for q in (quote(1), quote(2))])
     erased = erase_quote(quote(1))
 
-    write(storage, lambda uow: uow.privacy.replace_quote(erased))
+    write(storage, lambda uow: uow.privacy.replace_quotes([erased]))
 
     assert read(storage, lambda uow: uow.quotes.get(QuoteId("q_1"))) == erased
     assert read(storage, lambda uow: uow.quotes.get(QuoteId("q_2"))) == quote(2)

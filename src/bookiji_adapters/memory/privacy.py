@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
+from bookiji_adapters.memory.bookings import copy_booking
 from bookiji_adapters.memory.state import Repo
 from bookiji_core.access import Principal
+from bookiji_core.booking import AuditEntry, Booking
+from bookiji_core.errors import ConcurrentUpdate
 from bookiji_core.idempotency import IdempotencyRecord
+from bookiji_core.ledger import LedgerEntry
+from bookiji_core.payments import OutboxMessage
 from bookiji_core.privacy import Tombstone, TombstoneState
 from bookiji_core.privacy_queue import PrivacyRequest
 from bookiji_core.quoting import Quote
-from bookiji_core.values import CustomerId, Interval, VendorId
+from bookiji_core.values import BookingId, CustomerId, Interval, VendorId
 
 
 class InMemoryPrivacy(Repo):
@@ -45,8 +51,40 @@ class InMemoryPrivacy(Repo):
         found = [q for q in self._s.quotes.values() if q.customer_id == customer_id]
         return sorted(found, key=lambda q: (q.created_at, q.id))
 
-    def replace_quote(self, quote: Quote) -> None:
-        self._s.quotes[quote.id] = quote
+    def replace_quotes(self, quotes: Sequence[Quote]) -> None:
+        for quote in quotes:
+            self._s.quotes[quote.id] = quote
+
+    def audit_of(self, booking_ids: Sequence[BookingId]) -> dict[BookingId, list[AuditEntry]]:
+        found: dict[BookingId, list[AuditEntry]] = {b: [] for b in booking_ids}
+        for entry in self._s.audit:
+            if entry.booking_id in found:
+                found[entry.booking_id].append(entry)
+        return found
+
+    def outbox_of(self, booking_ids: Sequence[BookingId]) -> dict[BookingId, list[OutboxMessage]]:
+        found: dict[BookingId, list[OutboxMessage]] = {b: [] for b in booking_ids}
+        for message in sorted(self._s.outbox.values(), key=lambda m: m.command.sequence):
+            if message.command.booking_id in found:
+                found[message.command.booking_id].append(message)
+        return found
+
+    def ledger_of(self, booking_ids: Sequence[BookingId]) -> dict[BookingId, list[LedgerEntry]]:
+        found: dict[BookingId, list[LedgerEntry]] = {b: [] for b in booking_ids}
+        for entry in self._s.ledger.values():
+            if entry.booking_id in found:
+                found[entry.booking_id].append(entry)
+        return found
+
+    def erase_payment_methods(self, bookings: Sequence[Booking], placeholder: str) -> None:
+        for booking in bookings:
+            stored = self._s.bookings.get(booking.id)
+            if stored is None or stored.version != booking.version:
+                raise ConcurrentUpdate(f"booking {booking.id} was changed by another transaction")
+        for booking in bookings:
+            booking.payment_method = placeholder
+            booking.version += 1
+            self._s.bookings[booking.id] = copy_booking(booking)
 
     def windows_of(self, vendor_id: VendorId) -> list[Interval]:
         return sorted(self._s.windows.get(vendor_id, []), key=lambda w: w.start)

@@ -188,15 +188,18 @@ class SqlAlchemyAuditTrail(SqlAlchemyRepository):
         a = booking_audit.c
         stmt = select(booking_audit).where(a.booking_id == booking_id).order_by(a.id)
         return [
-            AuditEntry(
-                booking_id=BookingId(row["booking_id"]),
-                from_state=BookingState(row["from_state"]),
-                to_state=BookingState(row["to_state"]),
-                action=row["action"],
-                actor_type=ActorType(row["actor_type"]),
-                actor_id=row["actor_id"],
-                reason=row["reason"],
-                at=row["at"],
-            )
-            for row in self._history_of("booking_audit").execute(stmt).mappings()
+            audit_entry(row) for row in self._history_of("booking_audit").execute(stmt).mappings()
         ]
+
+
+def audit_entry(row: RowMapping) -> AuditEntry:
+    return AuditEntry(
+        booking_id=BookingId(row["booking_id"]),
+        from_state=BookingState(row["from_state"]),
+        to_state=BookingState(row["to_state"]),
+        action=row["action"],
+        actor_type=ActorType(row["actor_type"]),
+        actor_id=row["actor_id"],
+        reason=row["reason"],
+        at=row["at"],
+    )

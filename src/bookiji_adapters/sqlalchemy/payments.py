@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Text, cast, select
+from sqlalchemy import Float, RowMapping, Text, cast, select
 from sqlalchemy import update as sql_update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
@@ -14,6 +14,17 @@ from bookiji_core.values import BookingId, Money
 from bookiji_core.webhooks import ReceivedEvent
 
 _l = ledger_entries.c
+
+
+def ledger_entry(row: RowMapping) -> LedgerEntry:
+    return LedgerEntry(
+        booking_id=BookingId(row["booking_id"]),
+        intent_id=row["intent_id"],
+        kind=LedgerKind(row["kind"]),
+        amount=Money(row["currency"], row["amount"]),
+        gateway_ref=row["gateway_ref"],
+        at=row["at"],
+    )
 
 
 class SqlAlchemyLedger(SqlAlchemyRepository):
@@ -34,17 +45,7 @@ class SqlAlchemyLedger(SqlAlchemyRepository):
 
     def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]:
         stmt = select(ledger_entries).where(_l.booking_id == booking_id).order_by(_l.id)
-        return [
-            LedgerEntry(
-                booking_id=BookingId(row["booking_id"]),
-                intent_id=row["intent_id"],
-                kind=LedgerKind(row["kind"]),
-                amount=Money(row["currency"], row["amount"]),
-                gateway_ref=row["gateway_ref"],
-                at=row["at"],
-            )
-            for row in self._conn.execute(stmt).mappings()
-        ]
+        return [ledger_entry(row) for row in self._conn.execute(stmt).mappings()]
 
     def booking_ids(self, *, after: str = "", limit: int = 500) -> list[BookingId]:
         # Code-point order on PostgreSQL too, as SQLite and Python sort strings.

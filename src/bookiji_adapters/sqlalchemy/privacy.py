@@ -13,8 +13,9 @@ from sqlalchemy import update as sql_update
 
 from bookiji_adapters.sqlalchemy.columns import UtcDateTime
 from bookiji_adapters.sqlalchemy.idempotency import _record
+from bookiji_adapters.sqlalchemy.privacy_bulk import SqlAlchemyPrivacyBulk
 from bookiji_adapters.sqlalchemy.privacy_queue import SqlAlchemyPrivacyQueue
-from bookiji_adapters.sqlalchemy.quotes import _quote, _quote_row
+from bookiji_adapters.sqlalchemy.quotes import _quote
 from bookiji_adapters.sqlalchemy.scrub import scrub_after_erasure
 from bookiji_adapters.sqlalchemy.tables import (
     booking_audit,
@@ -72,7 +73,7 @@ def _tombstone(row: RowMapping) -> Tombstone:
     )
 
 
-class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue):
+class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue, SqlAlchemyPrivacyBulk):
     def add_tombstone(self, tombstone: Tombstone) -> None:
         self._conn.execute(privacy_tombstones.insert().values(_tombstone_row(tombstone)))
 
@@ -118,11 +119,6 @@ class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue):
         q = quotes.c
         stmt = select(quotes).where(q.customer_id == customer_id).order_by(q.created_at, q.id)
         return [_quote(row) for row in self._conn.execute(stmt).mappings()]
-
-    def replace_quote(self, quote: Quote) -> None:
-        row = _quote_row(quote)
-        del row["id"]
-        self._conn.execute(sql_update(quotes).where(quotes.c.id == quote.id).values(row))
 
     def windows_of(self, vendor_id: VendorId) -> list[Interval]:
         w = vendor_windows.c

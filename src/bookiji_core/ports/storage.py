@@ -15,6 +15,7 @@ from bookiji_core.ledger import LedgerEntry
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports.notifications import ContactChannels, Notifications
 from bookiji_core.ports.principals import Principals
+from bookiji_core.ports.privacy_bulk import PrivacyBulk
 from bookiji_core.ports.privacy_queue import PrivacyQueue
 from bookiji_core.ports.workers import WorkerHeartbeats
 from bookiji_core.privacy import Tombstone
@@ -205,7 +206,7 @@ class AccessLog(Protocol):
     def for_subject(self, subject_id: str) -> list[AccessLogEntry]: ...
 
 
-class Privacy(PrivacyQueue, Protocol):
+class Privacy(PrivacyQueue, PrivacyBulk, Protocol):
     """The queue of export and delete requests, tombstones of deletions, and the reads and
     rewrites of a person's records that export and erasure need beyond the other
     repositories."""
@@ -226,8 +227,6 @@ class Privacy(PrivacyQueue, Protocol):
         ...
 
     def quotes_of(self, customer_id: CustomerId) -> list[Quote]: ...
-
-    def replace_quote(self, quote: Quote) -> None: ...
 
     def windows_of(self, vendor_id: VendorId) -> list[Interval]: ...
 

@@ -37,10 +37,8 @@ from bookiji_core.usecases.notification_privacy import erase_notifications, noti
 from bookiji_core.values import CustomerId, VendorId
 
 EXPORT_FORMAT = "bookiji.privacy.export/1"
-# A person's bookings are read in full, not a page of them.
-ALL = 1_000_000
-# Rows the shredder rewrites per transaction: short write locks, whatever the person's history.
-SHRED_BATCH = 500
+ALL = 1_000_000  # a person's bookings are read in full, not a page of them
+SHRED_BATCH = 500  # rows rewritten per transaction: short write locks, whatever the history
 
 
 @attrs.frozen
@@ -53,8 +51,7 @@ class SubjectStatus:
 @attrs.frozen
 class ShredReport:
     shredded: tuple[str, ...]
-    # Tombstones the shredder could not finish yet: a card hold still to be placed with the
-    # booking's payment method, or a booking changed by someone else meanwhile.
+    # Not finished yet: a card hold still to be placed with it, or a booking changed meanwhile.
     waiting: tuple[str, ...]
 
 
@@ -129,13 +126,17 @@ def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> re
     # A vendor's bookings are theirs too, but the card reference and the $1 fee's payment
     # trail belong to the customer who paid it.
     own_payments = isinstance(profile, Customer)
+    bookings.sort(key=lambda b: (b.created_at, b.id))
+    audit = uow.privacy.audit_of(ids := [b.id for b in bookings])
+    messages = uow.privacy.outbox_of(ids) if own_payments else {}
+    ledger = uow.privacy.ledger_of(ids) if own_payments else {}
     found["bookings"] = []
-    for b in sorted(bookings, key=lambda b: (b.created_at, b.id)):
+    for b in bookings:
         item = records.booking(b, with_payment_method=own_payments)
-        item["audit"] = [records.audit(e) for e in uow.audit.for_booking(b.id)]
+        item["audit"] = [records.audit(e) for e in audit[b.id]]
         if own_payments:
-            item["payment_messages"] = [records.outbox(m) for m in uow.outbox.for_booking(b.id)]
-            item["ledger"] = [records.ledger(e) for e in uow.ledger.for_booking(b.id)]
+            item["payment_messages"] = [records.outbox(m) for m in messages[b.id]]
+            item["ledger"] = [records.ledger(e) for e in ledger[b.id]]
         found["bookings"].append(item)
     found["idempotency_keys"] = [
         records.idempotency(r) for r in uow.privacy.idempotency_of(subject_id)
@@ -232,11 +233,10 @@ def _shred_one(uow: UnitOfWork, clock: Clock, telemetry: Telemetry, subject_id: 
         with uow:
             if uow.privacy.claim(subject_id) is None:
                 return False
-            for row in rows[first : first + SHRED_BATCH]:
-                if isinstance(row, Quote):
-                    uow.privacy.replace_quote(erase_quote(row))
-                else:
-                    uow.bookings.update(row)  # ConcurrentUpdate if it changed meanwhile
+            batch = rows[first : first + SHRED_BATCH]
+            uow.privacy.replace_quotes([erase_quote(r) for r in batch if isinstance(r, Quote)])
+            # ConcurrentUpdate (nothing written) if one changed meanwhile.
+            uow.privacy.erase_payment_methods([r for r in batch if isinstance(r, Booking)], ERASED)
             uow.commit()
     now = clock.now()
     with uow:
