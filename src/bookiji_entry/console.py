@@ -4,6 +4,7 @@ with an import traceback."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 # What `bookiji[server]` brings (the import names of its requirements in pyproject.toml).
@@ -23,15 +24,24 @@ MISSING_SERVER = 2
 
 
 def main() -> int:
+    # bkctl imports a command's packages only when it runs (bookiji_entry.cli): look for them
+    # all first (finding a package imports nothing), so even `bkctl --help` says what is missing.
+    absent = sorted(name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None)
+    if absent:
+        return _not_installed(absent[0])
     try:
         from bookiji_entry.cli import main as bkctl
     except ModuleNotFoundError as missing:
         if (missing.name or "").partition(".")[0] not in SERVER_PACKAGES:
             raise
-        print(
-            f"bkctl: the Bookiji service is not installed ({missing.name} is missing); "
-            "install it with: pip install 'bookiji[server,postgres,stripe]'",
-            file=sys.stderr,
-        )
-        return MISSING_SERVER
+        return _not_installed(missing.name or "")
     return bkctl()
+
+
+def _not_installed(name: str) -> int:
+    print(
+        f"bkctl: the Bookiji service is not installed ({name} is missing); "
+        "install it with: pip install 'bookiji[server,postgres,stripe]'",
+        file=sys.stderr,
+    )
+    return MISSING_SERVER

@@ -4,31 +4,65 @@
 Every public module of this package that defines `register(subparsers)` adds its
 subcommands, each setting `run(args, ...) -> exit status` as its default; `main` calls it with
 what its other parameters name by type, wired by the composition root for this one command.
-To add a command, add a module here.
+To add a command, add a module here and its top-level commands to COMMANDS (a test checks
+the two agree): `bkctl --help` lists COMMANDS without importing a single command module, and
+`bkctl X` imports X's module alone (docs/benchmarks.md, "bkctl start-up").
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
-import json
 import pkgutil
 import sys
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from types import ModuleType
-
-import httpx
-from sqlalchemy.exc import InterfaceError, OperationalError
+from typing import TYPE_CHECKING
 
 from bookiji_core import __version__
-from bookiji_core.errors import DomainError, InvalidInput
-from bookiji_entry import logs, settings
-from bookiji_entry.bootstrap import Services, inject
-from bookiji_entry.cli._common import UNAVAILABLE, CliError, Wiring
-from bookiji_entry.problems import EdgeError, exit_code_for
-from bookiji_entry.settings import SettingsError
+
+if TYPE_CHECKING:
+    from bookiji_entry.bootstrap import Services
+
+# Every top-level command in `bkctl --help` order: (name, module of this package, help).
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("audit", "audit", "tamper-evident history"),
+    ("book", "book", "confirm a quote"),
+    ("bookings", "bookings", "read bookings"),
+    ("catalogue", "catalogue", "a vendor's services, location and hours"),
+    ("channels", "channels", "a person's notification channels and opt-outs (admin)"),
+    ("db", "db", "database maintenance"),
+    ("drill", "drill", "run a weekly drill against the running service and write its evidence"),
+    ("flags", "flags", "feature flags"),
+    ("notify", "notify", "tell people something now (runbook Incident-002: late vendors)"),
+    ("ops", "ops", "operations files (rules, alerts, dashboard, runbooks)"),
+    ("outbox", "payments", "outbox status, pause and resume (the payment relay)"),
+    ("dlq", "payments", "list, drain or resolve the outbox dead-letter queue"),
+    ("ledger", "payments", "reconcile the payments ledger with the payment provider"),
+    (
+        "principals",
+        "principals",
+        "invite people and list, rotate or revoke their tokens (admin)",
+    ),
+    ("privacy", "privacy", "export or delete a person's data (privacy officer)"),
+    ("profile", "profile", "record a flame graph (SVG) of a running Bookiji process with py-spy"),
+    ("quote", "quote", "ask for a quote"),
+    ("rollback", "rollback", "roll back one booking (refund or release, state reversion, audit)"),
+    ("seed", "seed", "add the demo pilot data"),
+    ("serve", "serve", "run the HTTP API"),
+    (
+        "simcity",
+        "simcity",
+        "SimCity: synthetic traffic, deterministic failure runs, fuzzing, load",
+    ),
+    ("slo", "slo", "service level objectives"),
+    (
+        "worker",
+        "worker",
+        "run background workers (outbox, shredder, ...) in this process, or show status",
+    ),
+)
+_MODULE_OF = {name: module for name, module, _help in COMMANDS}
 
 
 def command_modules() -> list[ModuleType]:
@@ -42,7 +76,9 @@ def command_modules() -> list[ModuleType]:
     return found
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, only: str | None = "") -> argparse.ArgumentParser:
+    """The whole command tree (every module imported); with `only`, the tree of that one
+    command's module, every other command listed by name and help alone (None: none)."""
     parser = argparse.ArgumentParser(
         prog="bkctl",
         description="Run and operate Bookiji core: serve the API, migrate, seed, try the flow.",
@@ -50,93 +86,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bkctl (bookiji) {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in command_modules():
-        module.register(commands)
+    if only == "":
+        for module in command_modules():
+            module.register(commands)
+        return parser
+    wanted = _MODULE_OF.get(only or "")
+    for name, module_name, help_text in COMMANDS:
+        if module_name != wanted:
+            commands.add_parser(name, help=help_text)
+        elif name == only:  # its module's commands, in their place
+            importlib.import_module(f"{__name__}.{module_name}").register(commands)
     return parser
+
+
+def _command_word(words: Sequence[str]) -> str | None:
+    """The command asked for: the first word that is not an option (bkctl has no top-level
+    option that takes a value)."""
+    return next((w for w in words if not w.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
     """Parse, run, and turn every refusal into one line on stderr (a JSON object with the
-    stable code under --json) and the exit status docs/cli.md lists."""
-    args = build_parser().parse_args(argv)
-    if argv is None and services is None:  # bkctl itself: its process's logs (not a test's)
-        _configure_logs()
-    fail = partial(_fail, as_json=bool(getattr(args, "json", False)))
-    try:
-        return run(args.run, args, services)
-    except SettingsError as exc:
-        return fail("configuration", f"configuration: {exc}", 2, str(exc))
-    except InvalidInput as exc:
-        text = f"{exc.code} ({exc.field}): {exc.message}"
-        return fail(exc.code, text, exit_code_for(exc.code), exc.message, field=exc.field)
-    except DomainError as exc:
-        return fail(exc.code, f"{exc.code}: {exc.message}", exit_code_for(exc.code), exc.message)
-    except EdgeError as exc:
-        return fail(exc.code, f"{exc.code}: {exc.detail}", exit_code_for(exc.code), exc.detail)
-    except CliError as exc:
-        return fail(exc.code, str(exc), exc.status)
-    except (OperationalError, InterfaceError) as exc:  # the database does not answer
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        if "no such table" in reason:  # SQLite: a file nobody migrated
-            text = f"the database{_where()} has no schema: run bkctl db upgrade ({reason})"
-            return fail("database_not_migrated", text, UNAVAILABLE)
-        text = f"the database{_where()} is unavailable: {reason}"
-        return fail("database_unavailable", text, UNAVAILABLE)
-    except httpx.TransportError as exc:
-        text = f"the service does not answer: {exc or type(exc).__name__}"
-        return fail("service_unavailable", text, UNAVAILABLE)
-    except KeyboardInterrupt:
-        return 130
+    stable code under --json) and the exit status docs/cli.md lists. Only the module of the
+    command asked for is imported: `bkctl --help` lists every command from COMMANDS."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(only=_command_word(words)).parse_args(words)
+    from bookiji_entry.cli._dispatch import dispatch
 
-
-def run(command: Callable[..., int], args: argparse.Namespace, services: Services | None) -> int:
-    """Call a command with what its parameters name by type, wired for it alone: nothing for a
-    command that needs only its arguments (`bkctl slo`), the `Wiring` itself for one that
-    wires when it is ready (`bkctl serve`)."""
-    wiring = Wiring(services)
-    first, *others = inspect.signature(command, eval_str=True).parameters.values()
-    given: dict[str, object] = {first.name: args}
-    for parameter in others:
-        name = parameter.name
-        if parameter.annotation is Wiring:
-            given[name] = wiring
-        elif parameter.default is inspect.Parameter.empty:
-            break
-    else:
-        return int(command(**given))
-    with wiring() as wired:
-        if getattr(args, "token", "") is None:  # --token not given: BOOKIJI_TOKEN
-            args.token = wired.settings.token
-        return int(inject(command, wired, **given))
-
-
-def _configure_logs() -> None:
-    try:
-        level = settings.current().log_level
-    except SettingsError:
-        level = "info"  # the command itself reports the bad setting
-    logs.configure(level)
-
-
-def _where() -> str:
-    try:
-        return f" at {settings.current().database_url_for_display}"
-    except SettingsError:
-        return ""
-
-
-def _fail(
-    code: str,
-    text: str,
-    status: int,
-    message: str | None = None,
-    *,
-    as_json: bool,
-    **extra: str,
-) -> int:
-    if as_json:
-        problem = {"code": code, "message": message or text, **extra, "exit_status": status}
-        print(json.dumps(problem, ensure_ascii=False), file=sys.stderr)
-    else:
-        print(f"bkctl: {text}", file=sys.stderr)
-    return status
+    return dispatch(args, services, own_process=argv is None and services is None)
