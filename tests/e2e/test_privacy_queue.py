@@ -13,6 +13,7 @@ import pytest
 from bookiji_adapters.memory import ManualClock
 from bookiji_entry.bootstrap import Services
 from bookiji_entry.cli import main
+from tests.e2e.conftest import CUSTOMER
 
 
 def run(capsys: pytest.CaptureFixture[str], services: Services, *argv: str) -> tuple[int, str, str]:
@@ -120,5 +121,31 @@ def test_bad_requests_are_refused_and_change_nothing(
         capsys, services, "privacy", "fetch", "--request", "prq_nope", "--out", str(tmp_path / "y")
     )
     assert status != 0 and "no privacy request" in err
+    _, out, _ = run(capsys, services, "privacy", "queue", "--json")
+    assert json.loads(out)["open"] == 0
+
+
+def test_a_deletion_asked_over_http_is_in_the_queue_and_served_by_the_privacy_worker(
+    capsys: pytest.CaptureFixture[str], services: Services
+) -> None:
+    from starlette.testclient import TestClient
+
+    from bookiji_entry.app import create_app
+
+    with TestClient(create_app(services)) as client:
+        answer = client.post(
+            "/api/privacy/subjects/cus_01/delete",
+            headers={"Authorization": f"Bearer {CUSTOMER}"},
+            json={},
+        )
+    assert answer.status_code == 202, answer.text
+    _, out, _ = run(capsys, services, "privacy", "queue", "--json")
+    [request] = json.loads(out)["requests"]
+    assert (request["kind"], request["subject_id"], request["priority"]) == (
+        "delete",
+        "cus_01",
+        "normal",
+    )
+    run(capsys, services, "worker", "privacy", "--once")
     _, out, _ = run(capsys, services, "privacy", "queue", "--json")
     assert json.loads(out)["open"] == 0

@@ -7,13 +7,10 @@ from typing import Any
 import attrs
 from starlette.routing import BaseRoute
 
-from bookiji_core.ports import Clock, Telemetry, UnitOfWorkFactory
-from bookiji_core.usecases.privacy import (
-    SubjectStatus,
-    export_subject,
-    privacy_status,
-    request_deletion,
-)
+from bookiji_core.ports import Clock, Ids, Telemetry, UnitOfWorkFactory
+from bookiji_core.privacy_queue import PRIORITIES, RequestKind
+from bookiji_core.usecases.privacy import SubjectStatus, export_subject, privacy_status
+from bookiji_core.usecases.privacy_queue import enqueue_request
 from bookiji_entry.http._io import Call
 from bookiji_entry.http._spec import Answer, Auth, Operation, Param, Reply, bind
 from bookiji_entry.shapes import codec
@@ -33,6 +30,7 @@ class PrivacyDeps:
     uow: UnitOfWorkFactory
     clock: Clock
     telemetry: Telemetry
+    ids: Ids
 
 
 def get_export(deps: PrivacyDeps, call: Call) -> Answer:
@@ -47,8 +45,12 @@ def post_delete(deps: PrivacyDeps, call: Call) -> Answer:
     caller, subject_id = call.principal, call.params["subject_id"]
     default = "asked by the person" if caller.subject_id == subject_id else "privacy request"
     reason = call.body.reason or default
-    tombstone = request_deletion(subject_id, caller, reason, deps.uow(), deps.clock)
-    status = SubjectStatus(subject_id, tombstone.subject_kind, tombstone)
+    # The tombstone at once; the shredding through the privacy queue, at normal priority.
+    normal = PRIORITIES["normal"]
+    enqueue_request(
+        RequestKind.DELETE, subject_id, caller, normal, reason, deps.uow(), deps.clock, deps.ids
+    )
+    status = privacy_status(subject_id, caller, deps.uow())
     headers = {**PRIVATE, "Location": f"/api/privacy/subjects/{subject_id}"}
     return Answer(shapes.PrivacyStatus.of(status), status=202, headers=headers)
 
