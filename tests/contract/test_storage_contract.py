@@ -315,6 +315,25 @@ def test_an_update_that_would_reactivate_a_taken_slot_is_refused(storage: Storag
         write(storage, lambda uow: uow.bookings.update(revived))
 
 
+def test_an_update_that_moves_a_booking_onto_a_taken_slot_or_vendor_is_refused(
+    storage: Storage,
+) -> None:
+    write(storage, lambda uow: uow.bookings.add(make_booking(1)))
+    write(storage, lambda uow: uow.bookings.add(make_booking(2, at=slot(12))))
+    write(storage, lambda uow: uow.bookings.add(make_booking(3, vendor="v2")))
+    stored = read(storage, lambda uow: [uow.bookings.get(BookingId(f"bk_{n}")) for n in (2, 3)])
+    moved, other_vendor = stored
+    assert moved is not None and other_vendor is not None
+
+    with pytest.raises(SlotTaken):
+        write(storage, lambda uow: uow.bookings.update(attrs.evolve(moved, interval=slot(10))))
+    with pytest.raises(SlotTaken):
+        changed = attrs.evolve(other_vendor, vendor_id=VendorId("v1"))
+        write(storage, lambda uow: uow.bookings.update(changed))
+    # Another column of an active booking changes freely (the check is about the slot).
+    write(storage, lambda uow: uow.bookings.update(attrs.evolve(moved, payment_method="pm_x")))
+
+
 def test_a_cancellation_frees_the_slot_for_a_new_booking(storage: Storage) -> None:
     first = make_booking(1)
     write(storage, lambda uow: uow.bookings.add(first))
