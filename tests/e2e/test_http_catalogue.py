@@ -3,6 +3,7 @@ that strands a booking is a 409 problem naming it, and the exact location stays 
 
 from __future__ import annotations
 
+import jsonschema
 from starlette.testclient import TestClient
 
 from tests.e2e.conftest import ADMIN, CUSTOMER, bearer, haircut, vendor
@@ -133,3 +134,24 @@ def test_availability_lists_open_and_free_windows_for_any_dates(client: TestClie
     assert response.json()["open"] == [
         {"start": "2031-03-09T16:00:00Z", "end": "2031-03-10T02:00:00Z"}
     ]
+
+
+def test_the_document_and_the_server_agree_on_closed_or_hours(client: TestClient) -> None:
+    """The rule between a date's two fields is in /openapi.json, and the server keeps it."""
+    document = client.get("/openapi.json").json()
+    schema = {
+        **document["components"]["schemas"]["DateHours"],
+        "components": document["components"],
+    }
+    url = f"{BASE}/catalogue/exceptions/2030-01-15"
+    for body in (
+        {"closed": True},
+        {"hours": ["10:00-12:00"]},
+        {"closed": False, "hours": ["9:00-10:00"]},
+    ):
+        jsonschema.validate(body, schema)
+        assert client.put(url, json=body, headers=vendor(KITS)).status_code == 200, body
+    for body in ({}, {"closed": True, "hours": ["10:00-12:00"]}, {"closed": False}, {"hours": []}):
+        assert not jsonschema.Draft202012Validator(schema).is_valid(body), body
+        refused = client.put(url, json=body, headers=vendor(KITS))
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_input"), body

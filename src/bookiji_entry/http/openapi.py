@@ -93,6 +93,8 @@ def document(ops: Iterable[Operation] | None = None) -> dict[str, Any]:
     shapes = _shapes(ops)
     refs, schemas = msgspec.json.schema_components(shapes, ref_template=REF)
     ref = dict(zip(shapes, refs, strict=True))
+    for shape in shapes:  # rules between fields, declared on the shape beside its fields
+        schemas[shape.__name__].update(getattr(shape, "json_schema_rules", {}))
     paths: dict[str, Any] = {}
     for op in ops:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, ref)

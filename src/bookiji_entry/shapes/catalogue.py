@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import Meta, field
@@ -60,6 +60,21 @@ class DateHours(msgspec.Struct):
 
     closed: bool = False
     hours: DayHours = []
+
+    # The rule between the two fields, which the document says too (http/openapi.py merges
+    # `json_schema_rules` into the shape's schema) and `catalogue_io.exception` enforces.
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "required": ["closed"],
+                "properties": {"closed": {"const": True}, "hours": {"maxItems": 0}},
+            },
+            {
+                "required": ["hours"],
+                "properties": {"closed": {"const": False}, "hours": {"minItems": 1}},
+            },
+        ]
+    }
 
 
 class Place(msgspec.Struct):
