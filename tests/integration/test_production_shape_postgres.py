@@ -265,7 +265,15 @@ def test_two_apis_two_relays_and_one_of_each_worker_survive_a_sigkill_of_each(
 
     wait_until(settled, 60, "the outbox and the provider's webhooks to drain")
     drained_after = time.monotonic() - until
-    final_code, final = worker_status(processes.env)
+    # Every worker has a live process again; on a loaded machine a heartbeat may be a beat
+    # late, so the status is asked again for a while before it counts as a failure.
+    final: list[tuple[int, dict[str, Any]]] = []
+
+    def recovered() -> bool:
+        final.append(worker_status(processes.env))
+        return final[-1][0] == 0 and final[-1][1]["stale_workers"] == []
+
+    wait_until(recovered, 30, "every worker to have a live process")
     codes = processes.terminate_all()
     elapsed = time.monotonic() - started
 
@@ -291,7 +299,6 @@ def test_two_apis_two_relays_and_one_of_each_worker_survive_a_sigkill_of_each(
 
     # Health: the killed singles were seen stale, the restarted ones took over.
     assert gap_code == 1 and set(gap["stale_workers"]) == set(SINGLES)
-    assert final_code == 0 and final["stale_workers"] == []
     assert set(codes.values()) == {0}, codes  # SIGTERM drains and exits cleanly
     killed_pids = {processes.procs[n].pid for n in ["relay-0", *(f"{s}-0" for s in SINGLES)]}
     assert {b.pid for b in left} == killed_pids  # survivors removed their rows on the way out
