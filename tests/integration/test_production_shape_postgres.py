@@ -297,8 +297,10 @@ def test_two_apis_two_relays_and_one_of_each_worker_survive_a_sigkill_of_each(
     assert {b: intents[b] for b in load.booked} == dict.fromkeys(load.booked, 1)
     assert sum(intents.values()) == len(load.booked)  # nor an intent for a booking never made
 
-    # Health: the killed singles were seen stale, the restarted ones took over.
-    assert gap_code == 1 and set(gap["stale_workers"]) == set(SINGLES)
+    # Health: the killed singles were seen stale, the restarted ones took over. (The surviving
+    # relay, busy with its dead twin's leases, may miss a 2.5 s beat on a loaded machine too:
+    # the gap must hold every killed single, and may hold the relay.)
+    assert gap_code == 1 and set(SINGLES) <= set(gap["stale_workers"]) <= {*SINGLES, "outbox"}
     assert set(codes.values()) == {0}, codes  # SIGTERM drains and exits cleanly
     killed_pids = {processes.procs[n].pid for n in ["relay-0", *(f"{s}-0" for s in SINGLES)]}
     assert {b.pid for b in left} == killed_pids  # survivors removed their rows on the way out
