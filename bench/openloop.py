@@ -26,16 +26,9 @@ from typing import Any
 
 import attrs
 
+from bookiji_simcity.load import Audience  # who the flows act as, and where they ask
+
 ENDPOINTS = ("quote", "confirm")
-
-
-@attrs.frozen
-class Audience:
-    tokens: tuple[str, ...]
-    latitude: float
-    longitude: float
-    radius_km: float
-    service_types: tuple[str, ...]
 
 
 @attrs.define
