@@ -155,7 +155,7 @@ def rank_candidates(
     """Eligible vendors scored 0.4 rating, 0.3 distance, 0.2 response, 0.1 availability.
     Each candidate's zone is the catalogue's label here; `request_quote` replaces it with the
     map provider's zone for the candidates it keeps."""
-    scored: list[Candidate] = []
+    scored: list[tuple[float, VendorId, Vendor, float]] = []
     for vendor in vendors:
         if not vendor.offers(request.service_type) or vendor.rating < policy.min_rating:
             continue
@@ -175,19 +175,21 @@ def rank_candidates(
             + WEIGHT_RESPONSE * (1.0 - response / RESPONSE_HORIZON_MINUTES)
             + WEIGHT_AVAILABILITY * free_fraction(vendor_windows, vendor_busy)
         )
-        scored.append(
-            Candidate(
-                vendor_id=vendor.id,
-                price=vendor.hourly_rate.times_fraction(request.interval.minutes, 60),
-                eta_minutes=vendor.response_minutes + ETA_PADDING_MINUTES,
-                zone=vendor.zone,
-                distance_km=round(distance, 3),
-                score=round(score, 6),
-            )
+        scored.append((-round(score, 6), vendor.id, vendor, distance))
+    # Ties break on vendor id so that the same data always gives the same ranking; only the
+    # candidates kept are priced.
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [
+        Candidate(
+            vendor_id=vendor.id,
+            price=vendor.hourly_rate.times_fraction(request.interval.minutes, 60),
+            eta_minutes=vendor.response_minutes + ETA_PADDING_MINUTES,
+            zone=vendor.zone,
+            distance_km=round(distance, 3),
+            score=-negative_score,
         )
-    # Ties break on vendor id so that the same data always gives the same ranking.
-    scored.sort(key=lambda c: (-c.score, c.vendor_id))
-    return scored[: policy.max_candidates]
+        for negative_score, _, vendor, distance in scored[: policy.max_candidates]
+    ]
 
 
 def price_and_eta(candidates: Sequence[Candidate]) -> tuple[Money, int]:

@@ -104,6 +104,34 @@ class Location:
         return Location(round(self.latitude, places), round(self.longitude, places))
 
 
+@attrs.frozen
+class Area:
+    """The points within `radius_km` (great-circle) of `centre`: where a customer looks."""
+
+    centre: Location
+    radius_km: float
+
+    def contains(self, point: Location) -> bool:
+        return self.centre.distance_km(point) <= self.radius_km
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(south, north, west, east) in degrees: a box that holds the whole circle, for an
+        index to narrow the candidates before `contains` decides. Where the circle reaches a
+        pole or crosses the antimeridian, the box spans every longitude."""
+        lat, lon = self.centre.latitude, self.centre.longitude
+        dlat = math.degrees(self.radius_km / EARTH_RADIUS_KM)
+        south, north = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+        if south <= -90.0 or north >= 90.0:
+            return south, north, -180.0, 180.0
+        # The widest point of the circle in longitude is at its pole-ward latitude.
+        reach = math.asin(min(1.0, math.sin(math.radians(dlat)) / math.cos(math.radians(lat))))
+        dlon = math.degrees(reach)
+        west, east = lon - dlon, lon + dlon
+        if west < -180.0 or east > 180.0:
+            return south, north, -180.0, 180.0
+        return south, north, west, east
+
+
 def require_aware(value: datetime, field: str = "date_time") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(

@@ -32,6 +32,7 @@ from bookiji_core import (
     Customer,
     CustomerId,
     Interval,
+    Location,
     Money,
     OutboxMessage,
     OutboxState,
@@ -62,6 +63,7 @@ from bookiji_core.usecases import (
     confirm_booking,
     request_quote,
 )
+from bookiji_core.values import Area
 from bookiji_core.webhooks import ReceivedEvent
 from tests.conftest import Storage
 from tests.unit.conftest import HERE, NOW, make_vendor
@@ -166,6 +168,20 @@ def test_vendors_offering_a_service_are_the_well_rated_ones_in_id_order(storage:
     found = read(storage, lambda uow: uow.vendors.offering("haircut", 4.0))
     assert found == [vendors[1], vendors[0]]
     assert read(storage, lambda uow: uow.vendors.offering("haircut", 3.0))[1] == vendors[2]
+
+
+def test_vendors_offering_within_an_area_are_the_ones_inside_its_circle(storage: Storage) -> None:
+    # v1..v4 lie 1.1, 2.2, 3.3 and 4.4 km north of HERE; v9 is across the antimeridian.
+    vendors = [make_vendor(n) for n in (1, 2, 3, 4)]
+    far = make_vendor(9, location=Location(HERE.latitude, 179.98))
+    write(storage, lambda uow: [uow.vendors.add(v) for v in [*vendors, far]])
+    area = Area(HERE, 3.0)
+    found = read(storage, lambda uow: uow.vendors.offering("haircut", 4.0, area))
+    assert found == vendors[:2]
+    around_the_date_line = Area(Location(HERE.latitude, -179.95), 10.0)
+    assert read(
+        storage, lambda uow: uow.vendors.offering("haircut", 4.0, around_the_date_line)
+    ) == [far]
 
 
 def test_windows_are_the_ones_overlapping_the_interval_for_each_vendor_asked(

@@ -8,7 +8,7 @@ from datetime import datetime
 from bookiji_adapters.memory.state import Repo
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.quoting import Quote
-from bookiji_core.values import CustomerId, Interval, QuoteId, VendorId
+from bookiji_core.values import Area, CustomerId, Interval, QuoteId, VendorId
 
 
 class InMemoryVendors(Repo):
@@ -23,12 +23,16 @@ class InMemoryVendors(Repo):
             :limit
         ]
 
-    def offering(self, service_type: str, min_rating: float) -> list[Vendor]:
+    def offering(
+        self, service_type: str, min_rating: float, within: Area | None = None
+    ) -> list[Vendor]:
         return sorted(
             (
                 v
                 for v in self._s.vendors.values()
-                if v.offers(service_type) and v.rating >= min_rating
+                if v.offers(service_type)
+                and v.rating >= min_rating
+                and (within is None or within.contains(v.location))
             ),
             key=lambda v: v.id,
         )

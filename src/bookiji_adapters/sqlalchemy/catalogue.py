@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping, bindparam, delete, insert, select
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
 from bookiji_adapters.sqlalchemy.tables import customers, vendor_services, vendor_windows, vendors
 from bookiji_core.catalogue import Customer, Vendor
-from bookiji_core.values import CustomerId, Interval, Location, Money, VendorId
+from bookiji_core.values import Area, CustomerId, Interval, Location, Money, VendorId
 
 
 def _vendor_row(vendor: Vendor) -> dict[str, Any]:
@@ -58,6 +58,12 @@ _OFFERING = (
     )
     .order_by(vendors.c.id)
 )
+# The same, narrowed to a latitude/longitude box first (the circle is checked in Python).
+_OFFERING_IN_BOX = _OFFERING.where(
+    vendors.c.latitude.between(bindparam("south"), bindparam("north")),
+    vendors.c.longitude.between(bindparam("west"), bindparam("east")),
+)
+_GET_VENDOR = select(vendors).where(vendors.c.id == bindparam("id"))
 _SERVICES = select(vendor_services).where(
     vendor_services.c.vendor_id.in_(bindparam("vendor_ids", expanding=True))
 )
@@ -84,9 +90,7 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
             )
 
     def get(self, vendor_id: VendorId) -> Vendor | None:
-        row = (
-            self._conn.execute(select(vendors).where(vendors.c.id == vendor_id)).mappings().first()
-        )
+        row = self._conn.execute(_GET_VENDOR, {"id": vendor_id}).mappings().first()
         return None if row is None else _vendor(row, self._services([vendor_id])[vendor_id])
 
     def listed(self, limit: int) -> list[Vendor]:
@@ -96,9 +100,17 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
         services = self._services([row["id"] for row in rows])
         return [_vendor(row, services[row["id"]]) for row in rows]
 
-    def offering(self, service_type: str, min_rating: float) -> list[Vendor]:
-        params = {"service_type": service_type, "min_rating": min_rating}
-        rows = self._conn.execute(_OFFERING, params).mappings().all()
+    def offering(
+        self, service_type: str, min_rating: float, within: Area | None = None
+    ) -> list[Vendor]:
+        params: dict[str, Any] = {"service_type": service_type, "min_rating": min_rating}
+        if within is None:
+            rows = self._conn.execute(_OFFERING, params).mappings().all()
+        else:
+            south, north, west, east = within.bounds()
+            params |= {"south": south, "north": north, "west": west, "east": east}
+            rows = self._conn.execute(_OFFERING_IN_BOX, params).mappings().all()
+            rows = [r for r in rows if within.contains(Location(r["latitude"], r["longitude"]))]
         services = self._services([row["id"] for row in rows])
         return [_vendor(row, services[row["id"]]) for row in rows]
 

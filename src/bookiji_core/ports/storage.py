@@ -20,7 +20,7 @@ from bookiji_core.ports.privacy_queue import PrivacyQueue
 from bookiji_core.ports.workers import WorkerHeartbeats
 from bookiji_core.privacy import Tombstone
 from bookiji_core.quoting import Quote
-from bookiji_core.values import BookingId, CustomerId, Interval, QuoteId, VendorId
+from bookiji_core.values import Area, BookingId, CustomerId, Interval, QuoteId, VendorId
 from bookiji_core.webhooks import ReceivedEvent
 
 
@@ -29,7 +29,12 @@ class Vendors(Protocol):
 
     def get(self, vendor_id: VendorId) -> Vendor | None: ...
 
-    def offering(self, service_type: str, min_rating: float) -> list[Vendor]: ...
+    def offering(
+        self, service_type: str, min_rating: float, within: Area | None = None
+    ) -> list[Vendor]:
+        """Vendors offering the service, rated `min_rating` or more (and located `within` the
+        area, if given), by id. The store narrows the area with its location index."""
+        ...
 
     def listed(self, limit: int) -> list[Vendor]:
         """Vendors offering at least one service (a deleted vendor offers none), by id."""

@@ -18,7 +18,7 @@ from bookiji_core.quoting import (
     price_and_eta,
     rank_candidates,
 )
-from bookiji_core.values import Interval, QuoteId
+from bookiji_core.values import Area, Interval, QuoteId
 
 
 @attrs.frozen
@@ -49,11 +49,8 @@ def _reusable(uow: UnitOfWork, intent: str, now: datetime) -> Quote | None:
 def _ranked(
     uow: UnitOfWork, request: QuoteRequest, policy: QuotePolicy
 ) -> tuple[list[Vendor], list[Candidate]]:
-    nearby = [
-        v
-        for v in uow.vendors.offering(request.service_type, policy.min_rating)
-        if request.location.distance_km(v.location) <= request.radius_km
-    ]
+    area = Area(request.location, request.radius_km)
+    nearby = uow.vendors.offering(request.service_type, policy.min_rating, area)
     day = _day_around(request.interval)
     vendor_ids = [v.id for v in nearby]
     # Read on every quote, never cached: a catalogue change is seen by the next quote.
