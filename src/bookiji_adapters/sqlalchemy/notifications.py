@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, delete, func, insert, or_, select, update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
 from bookiji_adapters.sqlalchemy.notification_tables import (
@@ -83,15 +83,23 @@ def _notification(row: RowMapping) -> Notification:
     )
 
 
+# Built once: every booking change and every delivery runs them.
+_GET = select(notifications).where(_n.id == bindparam("id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_CHANNELS_OF = (
+    select(contact_channels)
+    .where(_c.principal_id == bindparam("principal_id"))
+    .order_by(_c.channel)
+)
+
+
 class SqlAlchemyNotifications(SqlAlchemyRepository):
     def add(self, notification: Notification) -> bool:
         return insert_if_absent(self._conn, notifications, _row(notification), ["id"])
 
     def get(self, notification_id: str, *, for_update: bool = False) -> Notification | None:
-        stmt = select(notifications).where(_n.id == notification_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self._conn.execute(stmt).mappings().first()
+        stmt = _GET_FOR_UPDATE if for_update else _GET
+        row = self._conn.execute(stmt, {"id": notification_id}).mappings().first()
         return None if row is None else _notification(row)
 
     def claim_due(
@@ -236,8 +244,7 @@ class SqlAlchemyContactChannels(SqlAlchemyRepository):
         return None if row is None else _preference(row)
 
     def of(self, principal_id: str) -> list[ChannelPreference]:
-        stmt = select(contact_channels).where(_c.principal_id == principal_id)
-        rows = self._conn.execute(stmt.order_by(_c.channel)).mappings()
+        rows = self._conn.execute(_CHANNELS_OF, {"principal_id": principal_id}).mappings()
         return [_preference(row) for row in rows]
 
     def remove_all(self, principal_id: str) -> int:

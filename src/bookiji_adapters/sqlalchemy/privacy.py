@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Index, RowMapping, String, Table, Text, delete, select
+from sqlalchemy import Column, Index, RowMapping, String, Table, Text, bindparam, delete, select
 from sqlalchemy import update as sql_update
 
 from bookiji_adapters.sqlalchemy.columns import UtcDateTime
@@ -73,13 +73,16 @@ def _tombstone(row: RowMapping) -> Tombstone:
     )
 
 
+# Built once: every booking change that notifies someone reads it.
+_TOMBSTONE = select(privacy_tombstones).where(_t.subject_id == bindparam("subject_id"))
+
+
 class SqlAlchemyPrivacy(SqlAlchemyPrivacyQueue, SqlAlchemyPrivacyBulk):
     def add_tombstone(self, tombstone: Tombstone) -> None:
         self._conn.execute(privacy_tombstones.insert().values(_tombstone_row(tombstone)))
 
     def tombstone(self, subject_id: str) -> Tombstone | None:
-        stmt = select(privacy_tombstones).where(_t.subject_id == subject_id)
-        row = self._conn.execute(stmt).mappings().first()
+        row = self._conn.execute(_TOMBSTONE, {"subject_id": subject_id}).mappings().first()
         return None if row is None else _tombstone(row)
 
     def claim(self, subject_id: str) -> Tombstone | None:
