@@ -65,6 +65,10 @@ def _dispatch(gateway: SimCityPaymentGateway, op: str, a: dict[str, Any]) -> dic
 
 def make_server(gateway: SimCityPaymentGateway, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive: a relay's client reuses its connections (every answer has a length)
+        # instead of a TCP connection and a server thread per call.
+        protocol_version = "HTTP/1.1"
+
         def log_message(self, *_args: Any) -> None:  # quiet: thousands of calls per run
             return None
 
