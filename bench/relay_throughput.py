@@ -2,13 +2,17 @@
 
     .venv/bin/python bench/relay_throughput.py sqlite:///var/relay_bench.db
     .venv/bin/python bench/relay_throughput.py postgresql://postgres@127.0.0.1:5432/bookiji_bench
-    .venv/bin/python bench/relay_throughput.py postgresql://... --relays 4
+    .venv/bin/python bench/relay_throughput.py postgresql://... --relays 2 --port 19100
+    PYTHONPATH=/path/to/old/src .venv/bin/python bench/relay_throughput.py ...  # a baseline
 
 Migrates the database, seeds N bookings, each with its queued place_hold message (as confirm
 writes them), then times the relay draining them all. With one relay the SimCity gateway runs
 in-process; with several, each relay is its own OS process and they share one SimCity provider
 behind its HTTP server (as relays share Stripe), so the figure includes that HTTP hop. Prints
-messages per second and checks that every message was committed with one provider effect.
+messages per second and checks that every message was committed with one provider effect;
+the last line (`figures:`) is the same for any commit, to put runs side by side. `--parallel`
+(provider calls in flight per relay) is ignored, and reported as such, by a relay that has no
+such setting (a commit before the batched relay).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import multiprocessing
 import random
 import secrets
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from bookiji_adapters.memory import InMemoryTelemetry, SequentialIds
 from bookiji_adapters.simcity import SimCityPaymentGateway
-from bookiji_adapters.simcity.remote import RemoteSimCityPaymentGateway, start_in_thread
+from bookiji_adapters.simcity.remote import RemoteSimCityPaymentGateway, make_server
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_adapters.system import SystemClock
 from bookiji_core import Booking, BookingId, Interval, Money, OutboxState
@@ -57,8 +62,21 @@ def seed(storage: SqlAlchemyStorage, count: int, run: str) -> None:
             uow.commit()
 
 
+def relay_settings(batch: int, parallel: int) -> tuple[RelaySettings, str]:
+    """The relay's settings, and how many calls it keeps in flight ("n/a": no such setting)."""
+    try:
+        return RelaySettings(batch=batch, parallel=parallel), str(parallel)  # type: ignore[call-arg]
+    except TypeError:
+        return RelaySettings(batch=batch), "n/a"
+
+
 def relay(
-    url: str, gateway: PaymentGateway, owner: str, batch: int, start_line: object = None
+    url: str,
+    gateway: PaymentGateway,
+    owner: str,
+    batch: int,
+    parallel: int,
+    start_line: object = None,
 ) -> int:
     storage = SqlAlchemyStorage(url)
     with storage.unit_of_work() as uow:  # connect before the start line
@@ -73,7 +91,7 @@ def relay(
         SystemClock(),
         InMemoryTelemetry(),
         owner=owner,
-        settings=RelaySettings(batch=batch),
+        settings=relay_settings(batch, parallel)[0],
     )
     committed = 0
     while True:
@@ -86,10 +104,17 @@ def relay(
 
 
 def _relay_process(
-    url: str, provider: str, owner: str, batch: int, ready: object, go: object, done: object
+    url: str,
+    provider: str,
+    owner: str,
+    batch: int,
+    parallel: int,
+    ready: object,
+    go: object,
+    done: object,
 ) -> None:
     gateway = RemoteSimCityPaymentGateway(provider)
-    done.put(relay(url, gateway, owner, batch, (ready, go)))  # type: ignore[attr-defined]
+    done.put(relay(url, gateway, owner, batch, parallel, (ready, go)))  # type: ignore[attr-defined]
 
 
 def main() -> int:
@@ -98,6 +123,8 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--relays", type=int, default=1)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--parallel", type=int, default=1, help="provider calls in flight")
+    parser.add_argument("--port", type=int, default=0, help="the provider server's (relays > 1)")
     args = parser.parse_args()
 
     storage = SqlAlchemyStorage(args.database_url)
@@ -113,16 +140,26 @@ def main() -> int:
     gateway = SimCityPaymentGateway(clock=SystemClock(), rng=random.Random(1))
     if args.relays == 1:
         started = time.perf_counter()
-        committed = relay(args.database_url, gateway, "bench-0", args.batch)
+        committed = relay(args.database_url, gateway, "bench-0", args.batch, args.parallel)
     else:
-        server = start_in_thread(gateway)
+        server = make_server(gateway, "127.0.0.1", args.port)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
         provider = f"http://127.0.0.1:{server.server_address[1]}"
         context = multiprocessing.get_context("spawn")
         ready, go, done = context.Queue(), context.Event(), context.Queue()
         procs = [
             context.Process(
                 target=_relay_process,
-                args=(args.database_url, provider, f"bench-{n}", args.batch, ready, go, done),
+                args=(
+                    args.database_url,
+                    provider,
+                    f"bench-{n}",
+                    args.batch,
+                    args.parallel,
+                    ready,
+                    go,
+                    done,
+                ),
             )
             for n in range(args.relays)
         ]
@@ -144,12 +181,19 @@ def main() -> int:
     print("Relay throughput against the SimCity gateway")
     print(f"database:   {storage.engine.url.render_as_string(hide_password=True)}")
     how = "in-process gateway" if args.relays == 1 else "processes, gateway over HTTP"
-    print(f"relays:     {args.relays} ({how}), batch {args.batch}")
+    parallel = relay_settings(args.batch, args.parallel)[1]
+    print(f"relays:     {args.relays} ({how}), batch {args.batch}, parallel {parallel}")
     print(f"messages:   {args.messages} place_hold, {committed} committed")
     print(f"effects:    {len(gateway.effects)} for {len(effects)} keys")
     print(f"wall time:  {elapsed:.2f} s")
     print(f"throughput: {args.messages / elapsed:.0f} messages/s")
     print(f"verdict:    {'OK' if ok else 'FAILED'}")
+    dialect = storage.engine.dialect.name
+    print(
+        f"figures:    {dialect} relays={args.relays} batch={args.batch} parallel={parallel} "
+        f"messages={args.messages} seconds={elapsed:.2f} msg/s={args.messages / elapsed:.0f} "
+        f"ok={ok}"
+    )
     storage.dispose()
     return 0 if ok else 1
 

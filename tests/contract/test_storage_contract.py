@@ -260,6 +260,18 @@ def test_money_beyond_32_bits_round_trips(storage: Storage) -> None:
     assert read(storage, lambda uow: uow.bookings.get(booking.id)) == booking
 
 
+def test_bookings_read_together_are_the_ones_that_exist_by_id(storage: Storage) -> None:
+    write(storage, lambda uow: [uow.bookings.add(make_booking(n, vendor=f"v{n}")) for n in (1, 2)])
+    wanted = [BookingId("bk_2"), BookingId("bk_404"), BookingId("bk_1"), BookingId("bk_2")]
+    for for_update in (False, True):
+        found = read(storage, lambda uow, f=for_update: uow.bookings.get_many(wanted, for_update=f))
+        assert sorted(found) == ["bk_1", "bk_2"]
+        assert found[BookingId("bk_1")] == read(
+            storage, lambda uow: uow.bookings.get(BookingId("bk_1"))
+        )
+    assert read(storage, lambda uow: uow.bookings.get_many([])) == {}
+
+
 def test_an_update_saves_the_changes_and_moves_the_version_on(storage: Storage) -> None:
     booking = make_booking(1)
     write(storage, lambda uow: uow.bookings.add(booking))
@@ -609,6 +621,32 @@ def test_a_bookings_outbox_messages_come_in_command_sequence(storage: Storage) -
     write(storage, add)
     found = read(storage, lambda uow: uow.outbox.for_booking(BookingId("bk_1")))
     assert [m.id for m in found] == ["msg_002", "msg_001"]
+
+
+def test_a_batch_reads_its_messages_and_their_bookings_outboxes_in_one_go(
+    storage: Storage,
+) -> None:
+    def add(uow: UnitOfWork) -> None:
+        uow.outbox.add(make_message(1, sequence=2))
+        uow.outbox.add(make_message(2, sequence=1))
+        uow.outbox.add(make_message(3, booking="bk_2"))
+
+    write(storage, add)
+    wanted = [BookingId("bk_2"), BookingId("bk_1"), BookingId("bk_9")]
+    found = read(storage, lambda uow: uow.outbox.for_bookings(wanted))
+    assert {b: [m.id for m in ms] for b, ms in found.items()} == {
+        "bk_1": ["msg_002", "msg_001"],
+        "bk_2": ["msg_003"],
+        "bk_9": [],
+    }
+    ids = ["msg_003", "msg_001", "msg_404"]
+    for for_update in (False, True):
+        got = read(storage, lambda uow, f=for_update: uow.outbox.get_many(ids, for_update=f))
+        assert got == {
+            "msg_001": make_message(1, sequence=2),
+            "msg_003": make_message(3, booking="bk_2"),
+        }
+    assert read(storage, lambda uow: uow.outbox.get_many([])) == {}
 
 
 # --- idempotency keys -----------------------------------------------------------------------

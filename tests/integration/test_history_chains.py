@@ -30,6 +30,7 @@ from bookiji_entry.settings import Profile, Settings
 from bookiji_entry.workers.history import HistoryWatch
 
 NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+CAD_1 = Money("CAD", 100)
 SQLITE_GUARDS = {
     "access_log": ("access_log_no_update", "access_log_no_delete"),
     "ledger_entries": ("ledger_entries_no_update", "ledger_entries_no_delete"),
@@ -324,3 +325,30 @@ def test_bkctl_audit_verify_names_the_break_and_exits_6(
     assert "access_log: BROKEN: row id=4 (position 4) does not match its hash: edited" in out
     assert "ledger_entries: 5 rows, intact" in out
     assert services.telemetry.chains["access_log"] == (3, False)  # type: ignore[attr-defined]
+
+
+def test_many_ledger_entries_in_one_transaction_chain_as_one_at_a_time_would(
+    sql_storage: SqlAlchemyStorage,
+) -> None:
+    """The relay records a batch at once: its head is read once and written back at commit;
+    a rolled-back batch moves nothing, and the next transaction goes on from the head."""
+
+    def hold(i: int) -> LedgerEntry:
+        at = NOW + timedelta(minutes=i)
+        return LedgerEntry(BookingId(f"bk_{i}"), f"pi_{i}", LedgerKind.HOLD, CAD_1, f"ch_{i}", at)
+
+    with sql_storage.unit_of_work() as uow:  # a batch that fails: rolled back
+        assert all(uow.ledger.append(hold(i)) for i in range(1, 4))
+    with sql_storage.unit_of_work() as uow:
+        assert all(uow.ledger.append(hold(i)) for i in range(1, 6))
+        assert not uow.ledger.append(hold(3))  # once, by its key, within the batch too
+        uow.commit()
+    with sql_storage.unit_of_work() as uow:
+        assert uow.ledger.append(hold(6))
+        assert [e.gateway_ref for e in uow.ledger.for_booking(BookingId("bk_6"))] == ["ch_6"]
+        uow.commit()
+    fill(sql_storage, 2, first=7)  # a transaction with the other chains too
+
+    reports = {r.chain: (r.rows, r.problem) for r in sql_storage.verify_history()}
+    assert reports["ledger_entries"] == (8, None)
+    assert set(problems(sql_storage).values()) == {None}

@@ -38,6 +38,12 @@ class InMemoryBookings(Repo):
         stored = self._s.bookings.get(booking_id)
         return None if stored is None else copy_booking(stored)
 
+    def get_many(
+        self, booking_ids: Iterable[BookingId], *, for_update: bool = False
+    ) -> dict[BookingId, Booking]:
+        found = {i: self._s.bookings.get(i) for i in sorted(set(booking_ids))}
+        return {i: copy_booking(b) for i, b in found.items() if b is not None}
+
     def update(self, booking: Booking) -> None:
         stored = self._s.bookings.get(booking.id)
         if stored is None or stored.version != booking.version:

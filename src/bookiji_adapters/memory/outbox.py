@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -20,6 +20,12 @@ class InMemoryOutbox(Repo):
 
     def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None:
         return self._s.outbox.get(message_id)
+
+    def get_many(
+        self, message_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, OutboxMessage]:
+        found = {i: self._s.outbox.get(i) for i in sorted(set(message_ids))}
+        return {i: m for i, m in found.items() if m is not None}
 
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
@@ -87,6 +93,17 @@ class InMemoryOutbox(Repo):
     def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]:
         found = [m for m in self._s.outbox.values() if m.command.booking_id == booking_id]
         return sorted(found, key=lambda m: m.command.sequence)
+
+    def for_bookings(
+        self, booking_ids: Iterable[BookingId]
+    ) -> dict[BookingId, list[OutboxMessage]]:
+        found: dict[BookingId, list[OutboxMessage]] = {i: [] for i in booking_ids}
+        for m in self._s.outbox.values():
+            if m.command.booking_id in found:
+                found[m.command.booking_id].append(m)
+        for messages in found.values():
+            messages.sort(key=lambda m: m.command.sequence)
+        return found
 
 
 class InMemoryLedger(Repo):

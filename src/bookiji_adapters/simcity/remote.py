@@ -65,6 +65,13 @@ def _dispatch(gateway: SimCityPaymentGateway, op: str, a: dict[str, Any]) -> dic
 
 def make_server(gateway: SimCityPaymentGateway, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive: a relay's client reuses its connections (every answer has a length)
+        # instead of a TCP connection and a server thread per call.
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: without TCP_NODELAY the second waits for
+        # the client's delayed ACK (~40 ms) on a kept-alive connection.
+        disable_nagle_algorithm = True
+
         def log_message(self, *_args: Any) -> None:  # quiet: thousands of calls per run
             return None
 

@@ -83,6 +83,13 @@ def _is_slot_taken(error: IntegrityError) -> bool:
 # Built once: quotes and confirms run them on every request.
 _GET = select(bookings).where(bookings.c.id == bindparam("id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
+# In id order, so that the row locks of two batches are taken in the same order.
+_GET_MANY = (
+    select(bookings)
+    .where(bookings.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(bookings.c.id)
+)
+_GET_MANY_FOR_UPDATE = _GET_MANY.with_for_update()
 _BUSY = (
     select(bookings.c.vendor_id, bookings.c.starts_at, bookings.c.ends_at)
     .where(
@@ -112,6 +119,16 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
         stmt = _GET_FOR_UPDATE if for_update else _GET
         row = self._conn.execute(stmt, {"id": booking_id}).mappings().first()
         return None if row is None else _booking(row)
+
+    def get_many(
+        self, booking_ids: Iterable[BookingId], *, for_update: bool = False
+    ) -> dict[BookingId, Booking]:
+        wanted = sorted(set(booking_ids))
+        if not wanted:
+            return {}
+        stmt = _GET_MANY_FOR_UPDATE if for_update else _GET_MANY
+        rows = self._conn.execute(stmt, {"ids": wanted}).mappings()
+        return {b.id: b for b in map(_booking, rows)}
 
     def update(self, booking: Booking) -> None:
         params = _booking_row(booking) | {

@@ -13,7 +13,10 @@ truncation. Rows are chained in the adapter as they are written:
   it was new; its head is locked first, so a concurrent twin has committed (or not) by then.
 
 On PostgreSQL a head is locked `FOR UPDATE`; on SQLite every writer already holds the
-database's write lock (`BEGIN IMMEDIATE`). Heads are locked in name order.
+database's write lock (`BEGIN IMMEDIATE`). Heads are locked in name order. A head is read
+once per transaction, when it is locked: since no other transaction can move it until this one
+ends, the writer keeps where this transaction has taken it and writes it back once, at commit
+(a batch of ledger entries costs one insert each, not a lock, an insert and an update).
 
 A booking audit's free-text `reason` is erasable (privacy): the chain covers
 `reason_digest` = SHA-256(`reason_salt` + reason) instead, and erasure replaces the reason and
@@ -142,40 +145,62 @@ class HistoryWriter:
     def __init__(self, key: bytes) -> None:
         self.key = key
         self._pending: dict[str, list[dict[str, Any]]] = {}
+        # The heads this transaction holds locked, as it has moved them; and those moved on
+        # since they were read, to write back at commit.
+        self._held: dict[str, tuple[int, str]] = {}
+        self._moved: set[str] = set()
+
+    def _head(self, conn: Connection, chain: str) -> tuple[int, str]:
+        held = self._held.get(chain)
+        if held is None:
+            held = self._held[chain] = lock_head(conn, self.key, chain)
+        return held
+
+    def _move(self, chain: str, seq: int, head: str) -> None:
+        self._held[chain] = (seq, head)
+        self._moved.add(chain)
 
     def add(self, chain: str, row: dict[str, Any]) -> None:
         self._pending.setdefault(chain, []).append(row)
 
     def flush(self, conn: Connection, only: str | None = None) -> None:
         """Write the queued rows (of chain `only`, or all): a read of a chain flushes it first,
-        so that a transaction sees what it wrote."""
+        so that a transaction sees what it wrote. Without `only` (at commit) the heads moved
+        are written back too, and forgotten: the commit releases their locks."""
         for name in sorted(self._pending):
             if only is not None and name != only:
                 continue
             rows = self._pending.pop(name)
             chain = BY_NAME[name]
-            seq, head = lock_head(conn, self.key, name)
+            seq, head = self._head(conn, name)
             chained = []
             for row in rows:
                 seq += 1
                 head = link(self.key, head, chain, seq, row)
                 chained.append({**row, "chain_seq": seq, "row_hash": head})
             conn.execute(_INSERT[name], chained)
-            set_head(conn, self.key, name, seq, head)
+            self._move(name, seq, head)
+        if only is None:
+            for name in sorted(self._moved):
+                set_head(conn, self.key, name, *self._held[name])
+            self._held.clear()
+            self._moved.clear()
 
     def insert_if_absent(
         self, conn: Connection, chain: str, row: dict[str, Any], key: Sequence[str]
     ) -> bool:
         """Chain and insert `row` now unless its key exists; True if it was inserted."""
         found = BY_NAME[chain]
-        seq, head = lock_head(conn, self.key, chain)
+        seq, head = self._head(conn, chain)
         new = link(self.key, head, found, seq + 1, row)
         inserted = insert_if_absent(
             conn, found.table, {**row, "chain_seq": seq + 1, "row_hash": new}, key
         )
         if inserted:
-            set_head(conn, self.key, chain, seq + 1, new)
+            self._move(chain, seq + 1, new)
         return inserted
 
     def discard(self) -> None:
         self._pending.clear()
+        self._held.clear()
+        self._moved.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,6 +77,17 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
             stmt = stmt.with_for_update()
         row = self._conn.execute(stmt).mappings().first()
         return None if row is None else _message(row)
+
+    def get_many(
+        self, message_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, OutboxMessage]:
+        wanted = sorted(set(message_ids))
+        if not wanted:
+            return {}
+        stmt = select(outbox_messages).where(_m.id.in_(wanted)).order_by(_m.id)
+        if for_update:  # in id order: two claimers' locks are taken in the same order
+            stmt = stmt.with_for_update()
+        return {m.id: m for m in map(_message, self._conn.execute(stmt).mappings())}
 
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
@@ -168,3 +179,18 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
     def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]:
         stmt = select(outbox_messages).where(_m.booking_id == booking_id).order_by(_m.sequence)
         return [_message(row) for row in self._conn.execute(stmt).mappings()]
+
+    def for_bookings(
+        self, booking_ids: Iterable[BookingId]
+    ) -> dict[BookingId, list[OutboxMessage]]:
+        found: dict[BookingId, list[OutboxMessage]] = {i: [] for i in booking_ids}
+        if not found:
+            return found
+        stmt = (
+            select(outbox_messages)
+            .where(_m.booking_id.in_(sorted(found)))
+            .order_by(_m.booking_id, _m.sequence)
+        )
+        for m in map(_message, self._conn.execute(stmt).mappings()):
+            found[m.command.booking_id].append(m)
+        return found

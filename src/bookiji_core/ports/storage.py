@@ -89,6 +89,13 @@ class Bookings(Protocol):
 
     def get(self, booking_id: BookingId, *, for_update: bool = False) -> Booking | None: ...
 
+    def get_many(
+        self, booking_ids: Iterable[BookingId], *, for_update: bool = False
+    ) -> dict[BookingId, Booking]:
+        """The bookings among these that exist, by id, in one read; `for_update` locks them
+        in id order (so two batches that share bookings cannot deadlock on them)."""
+        ...
+
     def update(self, booking: Booking) -> None:
         """Save changes; raises ConcurrentUpdate if the stored version moved on."""
         ...
@@ -121,6 +128,12 @@ class Outbox(Protocol):
 
     def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None: ...
 
+    def get_many(
+        self, message_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, OutboxMessage]:
+        """The messages among these that exist, by id, in one read (locked in id order)."""
+        ...
+
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
     ) -> list[OutboxMessage]:
@@ -148,6 +161,12 @@ class Outbox(Protocol):
     def list_by_state(self, state: OutboxState, limit: int = 100) -> list[OutboxMessage]: ...
 
     def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]: ...
+
+    def for_bookings(
+        self, booking_ids: Iterable[BookingId]
+    ) -> dict[BookingId, list[OutboxMessage]]:
+        """`for_booking` of each of these, in one read (a booking without messages: [])."""
+        ...
 
 
 class Ledger(Protocol):

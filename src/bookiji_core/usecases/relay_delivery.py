@@ -5,7 +5,7 @@ and carries the call to the gateway."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -47,27 +47,59 @@ def attempt(
     message: OutboxMessage, uow: UnitOfWork, gateway: PaymentGateway, checkpoint: Checkpoint
 ) -> Result:
     """Read before act: the booking, the order of its payments, the provider's intent; then
-    the one call the decision asks for. Raises PaymentError and ConcurrentUpdate."""
+    the one call the decision asks for. Raises PaymentError and ConcurrentUpdate. (The relay
+    does the same for a whole batch: `read_batch`, then `plan` and `send` per message.)"""
     command = message.command
     with uow:
         booking = uow.bookings.get(command.booking_id)
-        earlier = [
-            m
-            for m in uow.outbox.for_booking(command.booking_id)
-            if m.command.sequence < command.sequence and not m.finished
-        ]
-    if booking is None:
-        return Failed(f"booking {command.booking_id} does not exist", False)
-    if earlier:  # payments of one booking happen in the order the booking asked for them
-        return Wait()
-    intent = _current_intent(message, booking, gateway)
-    call = plan_call(command, intent, booking_active=booking.is_active)
+        queued = uow.outbox.for_booking(command.booking_id)
+    early = turn(message, booking, queued)
+    if early is not None or booking is None:
+        return early or Failed(f"booking {command.booking_id} does not exist", False)
+    call = plan(message, booking, gateway)
     if call.step is GatewayStep.IMPOSSIBLE:
         return Failed(call.refusal, False)
     checkpoint("before_gateway")
     outcome = send(call, booking, gateway)
     checkpoint("after_gateway")
     return Done(outcome)
+
+
+def read_batch(
+    messages: Sequence[OutboxMessage], uow: UnitOfWork
+) -> list[tuple[OutboxMessage, Booking | None, Result | None]]:
+    """What the delivery of each message needs, read for all of them in one read-only
+    transaction (two queries): its booking, and a Result already when the message cannot go
+    to the provider now (no booking; an earlier payment of the booking unfinished)."""
+    booking_ids = [m.command.booking_id for m in messages]
+    with uow.read_only():
+        bookings = uow.bookings.get_many(booking_ids)
+        queued = uow.outbox.for_bookings(booking_ids)
+    read = []
+    for message in messages:
+        booking = bookings.get(message.command.booking_id)
+        read.append((message, booking, turn(message, booking, queued[message.command.booking_id])))
+    return read
+
+
+def turn(
+    message: OutboxMessage, booking: Booking | None, queued: Sequence[OutboxMessage]
+) -> Result | None:
+    """None if the message may go to the provider now; else what it gets instead."""
+    command = message.command
+    if booking is None:
+        return Failed(f"booking {command.booking_id} does not exist", False)
+    earlier = [m for m in queued if m.command.sequence < command.sequence and not m.finished]
+    if earlier:  # payments of one booking happen in the order the booking asked for them
+        return Wait()
+    return None
+
+
+def plan(message: OutboxMessage, booking: Booking, gateway: PaymentGateway) -> ProviderCall:
+    """The provider's current state of the message's intent, and the call still needed.
+    Raises PaymentError (reading the provider)."""
+    intent = _current_intent(message, booking, gateway)
+    return plan_call(message.command, intent, booking_active=booking.is_active)
 
 
 def send(call: ProviderCall, booking: Booking, gateway: PaymentGateway) -> IntentView | None:
