@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -18,6 +19,7 @@ from bookiji_core.payments import OutboxMessage
 from bookiji_core.privacy import Tombstone, TombstoneState
 from bookiji_core.privacy_queue import PrivacyRequest
 from bookiji_core.quoting import Quote
+from bookiji_core.usecases import privacy_records as records
 from bookiji_core.values import BookingId, CustomerId, Interval, VendorId
 
 
@@ -50,6 +52,26 @@ class InMemoryPrivacy(Repo):
     def quotes_of(self, customer_id: CustomerId) -> list[Quote]:
         found = [q for q in self._s.quotes.values() if q.customer_id == customer_id]
         return sorted(found, key=lambda q: (q.created_at, q.id))
+
+    def quote_records(self, customer_id: CustomerId) -> list[dict[str, Any]]:
+        return [records.quote(q) for q in self.quotes_of(customer_id)]
+
+    def booking_records(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        vendor_id: VendorId | None = None,
+        own_payments: bool,
+    ) -> list[dict[str, Any]]:
+        found = [
+            b
+            for b in self._s.bookings.values()
+            if (customer_id is None or b.customer_id == customer_id)
+            and (vendor_id is None or b.vendor_id == vendor_id)
+        ]
+        ids = [b.id for b in found]
+        audit, outbox, ledger = self.audit_of(ids), self.outbox_of(ids), self.ledger_of(ids)
+        return records.booking_trail(found, audit, outbox, ledger, own_payments=own_payments)
 
     def replace_quotes(self, quotes: Sequence[Quote]) -> None:
         for quote in quotes:

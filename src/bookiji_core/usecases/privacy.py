@@ -113,31 +113,18 @@ def _collect(uow: UnitOfWork, subject_id: str, profile: Customer | Vendor) -> re
         "deletion": None if tombstone is None else records.tombstone(tombstone),
         "logins": [records.login(p) for p in uow.privacy.principals_of(subject_id)],
     }
+    # A vendor's bookings are theirs too, but the card reference and the $1 fee's payment
+    # trail belong to the customer who paid it.
     if isinstance(profile, Customer):
         found["profile"] = records.customer(profile)
-        found["quotes"] = [records.quote(q) for q in uow.privacy.quotes_of(profile.id)]
-        bookings = uow.bookings.list_for(customer_id=profile.id, limit=ALL)
+        found["quotes"] = uow.privacy.quote_records(profile.id)
+        found["bookings"] = uow.privacy.booking_records(customer_id=profile.id, own_payments=True)
     else:
         found["profile"] = records.vendor(profile, uow.privacy.windows_of(profile.id))
         own = uow.catalogues.get(profile.id) or VendorCatalogue.of(profile)
         found["catalogue"] = catalogue_record(own)
         found["quotes"] = []
-        bookings = uow.bookings.list_for(vendor_id=profile.id, limit=ALL)
-    # A vendor's bookings are theirs too, but the card reference and the $1 fee's payment
-    # trail belong to the customer who paid it.
-    own_payments = isinstance(profile, Customer)
-    bookings.sort(key=lambda b: (b.created_at, b.id))
-    audit = uow.privacy.audit_of(ids := [b.id for b in bookings])
-    messages = uow.privacy.outbox_of(ids) if own_payments else {}
-    ledger = uow.privacy.ledger_of(ids) if own_payments else {}
-    found["bookings"] = []
-    for b in bookings:
-        item = records.booking(b, with_payment_method=own_payments)
-        item["audit"] = [records.audit(e) for e in audit[b.id]]
-        if own_payments:
-            item["payment_messages"] = [records.outbox(m) for m in messages[b.id]]
-            item["ledger"] = [records.ledger(e) for e in ledger[b.id]]
-        found["bookings"].append(item)
+        found["bookings"] = uow.privacy.booking_records(vendor_id=profile.id, own_payments=False)
     found["idempotency_keys"] = [
         records.idempotency(r) for r in uow.privacy.idempotency_of(subject_id)
     ]

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -108,10 +108,15 @@ def print_json(value: Any) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    # Personal data: readable by the officer only, from the moment the file exists.
+    with open_private(path) as out:
+        out.write(text.encode("utf-8"))
+
+
+def open_private(path: Path) -> BinaryIO:
+    """`path` opened for writing bytes, created or truncated with mode 0600: personal data,
+    readable by the officer only from the moment the file exists."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as error:
         raise CliError(f"cannot write {path}: {error.strerror}", 1) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
+    return os.fdopen(fd, "wb")

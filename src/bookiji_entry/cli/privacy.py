@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,11 @@ from bookiji_core.usecases.privacy import (
     request_deletion,
 )
 from bookiji_core.usecases.privacy_records import iso
-from bookiji_entry.cli._common import CliError, add_json, print_json, write_private
+from bookiji_entry.cli._common import CliError, add_json, open_private, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 from bookiji_entry.cli._privacy_queue import register_queue
 from bookiji_entry.http.privacy import render_status
+from bookiji_entry.shapes import codec
 
 POLL_SECONDS = 0.25
 
@@ -90,12 +91,16 @@ def run_export(
 ) -> int:
     started = time.monotonic()
     export = export_subject(args.subject, operator(args), uow(), clock, telemetry)
-    elapsed = time.monotonic() - started
-    text = json.dumps(export, indent=2, ensure_ascii=False) + "\n"
+    # Logged and committed first; then written a section (a chunk of bookings) at a time, by
+    # msgspec: json.dumps took longer than reading the 10,000 bookings of a frequent customer.
     if args.out is None:
-        print(text, end="")
+        sys.stdout.flush()
+        codec.write_pretty(sys.stdout.buffer, export)
+        sys.stdout.buffer.flush()
         return 0
-    write_private(args.out, text)
+    with open_private(args.out) as out:
+        codec.write_pretty(out, export)
+    elapsed = time.monotonic() - started
     counts = ", ".join(
         f"{len(export[k])} {k.replace('_', ' ')}" for k in ("quotes", "bookings", "access_log")
     )

@@ -5,7 +5,7 @@ problem. Malformed JSON is 400 `malformed_json`; JSON of the wrong shape is 422
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import msgspec
 
@@ -77,6 +77,36 @@ def invalid(message: str) -> InvalidInput:
 
 def encode(value: object) -> bytes:
     return msgspec.json.encode(value)
+
+
+# List items encoded per call by `write_pretty`: bounded buffers, whatever the list's length.
+PRETTY_CHUNK = 500
+_ENCODER = msgspec.json.Encoder()
+
+
+def write_pretty(out: BinaryIO, record: dict[str, Any], *, chunk: int = PRETTY_CHUNK) -> None:
+    """`record` as UTF-8 JSON in `json.dumps(record, indent=2, ensure_ascii=False)`'s layout
+    (a float may spell its exponent differently: `1e16`, not `1e+16`), plus a newline,
+    written a top-level field, and of a long list `chunk` items, at a time: a privacy export
+    of 10,000 bookings is some 27 MB that never has to be one string."""
+    out.write(b"{")
+    for n, (key, value) in enumerate(record.items()):
+        out.write(b",\n  " if n else b"\n  ")
+        out.write(_ENCODER.encode(key) + b": ")
+        if not (isinstance(value, list) and value):
+            out.write(_pretty(value).replace(b"\n", b"\n  "))
+            continue
+        out.write(b"[\n")
+        for first in range(0, len(value), chunk):
+            # "[\n  item,\n  item\n]" -> the items, two spaces deeper.
+            items = _pretty(value[first : first + chunk])[2:-2]
+            out.write((b",\n  " if first else b"  ") + items.replace(b"\n", b"\n  "))
+        out.write(b"\n  ]")
+    out.write(b"\n}\n" if record else b"}\n")
+
+
+def _pretty(value: object) -> bytes:
+    return msgspec.json.format(_ENCODER.encode(value), indent=2)
 
 
 def plain(value: object) -> Any:
