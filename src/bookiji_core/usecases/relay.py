@@ -365,16 +365,18 @@ class OutboxRelay:
 
     def _count(self, message: OutboxMessage, outcome: str, report: RelayReport) -> None:
         action = message.command.action
-        log.log(
-            logging.DEBUG if outcome == "waited" else logging.INFO,
-            "outbox: %s %s for booking %s (message %s, attempt %d)",
-            outcome,
-            action.value,
-            message.command.booking_id,
-            message.id,
-            message.attempts,
-            extra={"fields": {"booking_id": message.command.booking_id, "outcome": outcome}},
-        )
+        # Logged after the batch's commit, under the request id of the message's booking.
+        with correlation.bound(message.correlation_id):
+            log.log(
+                logging.DEBUG if outcome == "waited" else logging.INFO,
+                "outbox: %s %s for booking %s (message %s, attempt %d)",
+                outcome,
+                action.value,
+                message.command.booking_id,
+                message.id,
+                message.attempts,
+                extra={"fields": {"booking_id": message.command.booking_id, "outcome": outcome}},
+            )
         if outcome == "waited":
             report.waited += 1
             return
