@@ -86,6 +86,9 @@ def _notification(row: RowMapping) -> Notification:
 # Built once: every booking change and every delivery runs them.
 _GET = select(notifications).where(_n.id == bindparam("id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
+_CHANNEL = select(contact_channels).where(
+    _c.principal_id == bindparam("principal_id"), _c.channel == bindparam("channel")
+)
 _CHANNELS_OF = (
     select(contact_channels)
     .where(_c.principal_id == bindparam("principal_id"))
@@ -237,10 +240,8 @@ class SqlAlchemyContactChannels(SqlAlchemyRepository):
         upsert(self._conn, contact_channels, row, ["principal_id", "channel"])
 
     def get(self, principal_id: str, channel: Channel) -> ChannelPreference | None:
-        stmt = select(contact_channels).where(
-            _c.principal_id == principal_id, _c.channel == channel.value
-        )
-        row = self._conn.execute(stmt).mappings().first()
+        params = {"principal_id": principal_id, "channel": channel.value}
+        row = self._conn.execute(_CHANNEL, params).mappings().first()
         return None if row is None else _preference(row)
 
     def of(self, principal_id: str) -> list[ChannelPreference]:

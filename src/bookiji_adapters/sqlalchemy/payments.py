@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, RowMapping, Text, cast, select
+from sqlalchemy import Float, RowMapping, Text, bindparam, cast, select
 from sqlalchemy import update as sql_update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, insert_if_absent, upsert
@@ -14,6 +14,9 @@ from bookiji_core.values import BookingId, Money
 from bookiji_core.webhooks import ReceivedEvent
 
 _l = ledger_entries.c
+# Built once: every webhook and every relay round (the pause switch) runs them.
+_INBOX_GET = select(webhook_inbox).where(webhook_inbox.c.id == bindparam("event_id"))
+_CONTROL = select(controls.c.value).where(controls.c.name == bindparam("name"))
 
 
 def ledger_entry(row: RowMapping) -> LedgerEntry:
@@ -62,15 +65,13 @@ class SqlAlchemyWebhookInbox(SqlAlchemyRepository):
         return insert_if_absent(self._conn, webhook_inbox, row, ["id"])
 
     def get(self, event_id: str) -> ReceivedEvent | None:
-        stmt = select(webhook_inbox).where(webhook_inbox.c.id == event_id)
-        row = self._conn.execute(stmt).mappings().first()
+        row = self._conn.execute(_INBOX_GET, {"event_id": event_id}).mappings().first()
         return None if row is None else ReceivedEvent(row["id"], row["type"], row["received_at"])
 
 
 class SqlAlchemyControls(SqlAlchemyRepository):
     def get(self, name: str) -> str | None:
-        stmt = select(controls.c.value).where(controls.c.name == name)
-        value: str | None = self._conn.scalar(stmt)
+        value: str | None = self._conn.scalar(_CONTROL, {"name": name})
         return value
 
     def set(self, name: str, value: str, at: datetime) -> None:
