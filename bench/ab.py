@@ -28,7 +28,8 @@ from typing import Any
 from bench.openloop import Audience, drive
 from bench.servers import ROOT, backend_cpu, database, loadavg, server, tree_cpu
 
-SYSTEMS = ("floor", "bookiji")
+# "baseline" is Bookiji from another checkout (--baseline SRC): old and new in one run.
+SYSTEMS = ("floor", "baseline", "bookiji")
 
 
 def _audience(answer: dict[str, Any]) -> Audience:
@@ -52,16 +53,17 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
 def one_run(args: argparse.Namespace, system: str, rate: float, n: int) -> dict[str, Any]:
     port = args.port_base + n % 100
     name = f"perf_ab_{system}_{n}"
+    src = {"bookiji": args.src, "baseline": args.baseline}.get(system)
     with (
         database(args.db, name, args.pg_url) as (url, scratch),
         server(
-            system,
+            "floor" if system == "floor" else "bookiji",
             url,
             scratch,
             port,
             workers=args.workers,
             layout=args.layout,
-            src=args.src if system == "bookiji" else None,
+            src=src,
             extra_env=_env(args),
         ) as (pids, pop),
     ):
@@ -82,7 +84,7 @@ def one_run(args: argparse.Namespace, system: str, rate: float, n: int) -> dict[
             db=args.db,
             workers=args.workers,
             layout=args.layout,
-            src=args.src,
+            src=src,
             load_before=load_before,
             load_after=loadavg(),
             server_cpu_s=round(cpu, 2),
@@ -147,13 +149,17 @@ def table(report: dict[str, Any]) -> str:
                 f"| {sum(r['errors'] for r in mine)} | {_join(mine, 'goodput_per_s')} "
                 f"| {cpu:g} | {cpu / cpu_floor if cpu_floor else 0:.1f}x | {db_cpu:g} | {loads} |"
             )
-    floor, bookiji = max_rate(runs, "floor", threshold), max_rate(runs, "bookiji", threshold)
-    ratio = f"{bookiji / floor:.2f}x" if floor else "n/a"
+    floor = max_rate(runs, "floor", threshold)
     lines.append("")
-    lines.append(
-        f"Max arrivals/s with P99 <= {threshold:g} ms on every run, error-free: floor "
-        f"{floor:g}, Bookiji {bookiji:g} (ratio {ratio}; bounded by the rates tried)."
-    )
+    for system in SYSTEMS[1:]:
+        if not any(r["system"] == system for r in runs):
+            continue
+        best = max_rate(runs, system, threshold)
+        ratio = f"{best / floor:.2f}x" if floor else "n/a"
+        lines.append(
+            f"Max arrivals/s with P99 <= {threshold:g} ms on every run, error-free: floor "
+            f"{floor:g}, {system} {best:g} (ratio {ratio}; bounded by the rates tried)."
+        )
     return "\n".join(lines)
 
 
@@ -204,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--src", help="run Bookiji from this checkout's src/ (e.g. a worktree of an older commit)"
     )
+    parser.add_argument(
+        "--baseline",
+        help="also run Bookiji from this checkout's src/ as system 'baseline' (old vs new)",
+    )
     parser.add_argument("--systems", default="floor,bookiji")
     parser.add_argument("--threshold-ms", type=float, help="P99 bound (100 SQLite, 150 PG)")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
@@ -216,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = [float(x) for x in args.rates.split(",")]
     systems = [s for s in args.systems.split(",") if s in SYSTEMS]
+    if args.baseline and "baseline" not in systems:
+        systems.insert(1, "baseline")
     threshold = args.threshold_ms or (100.0 if args.db == "sqlite" else 150.0)
     report: dict[str, Any] = {
         "command": " ".join(["python -m bench.ab", *(argv or sys.argv[1:])]),
