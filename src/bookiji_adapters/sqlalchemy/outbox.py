@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, func, insert, or_, select, update
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
 from bookiji_adapters.sqlalchemy.tables import outbox_messages
@@ -67,15 +67,37 @@ def _message(row: RowMapping) -> OutboxMessage:
     )
 
 
+# Built once: every confirm, relay round and webhook runs some of them.
+_INSERT = insert(outbox_messages)
+_GET = select(outbox_messages).where(_m.id == bindparam("message_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_FOR_BOOKING = (
+    select(outbox_messages).where(_m.booking_id == bindparam("of_booking")).order_by(_m.sequence)
+)
+_STATE_COLUMNS = (
+    "state",
+    "next_attempt_at",
+    "attempts",
+    "max_attempts",
+    "last_error",
+    "lease_owner",
+    "lease_until",
+    "committed_at",
+)
+_UPDATE = (
+    update(outbox_messages)
+    .where(_m.id == bindparam("message_id"))
+    .values({name: bindparam(name) for name in _STATE_COLUMNS})
+)
+
+
 class SqlAlchemyOutbox(SqlAlchemyRepository):
     def add(self, message: OutboxMessage) -> None:
-        self._conn.execute(insert(outbox_messages), _message_row(message))
+        self._conn.execute(_INSERT, _message_row(message))
 
     def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None:
-        stmt = select(outbox_messages).where(_m.id == message_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self._conn.execute(stmt).mappings().first()
+        stmt = _GET_FOR_UPDATE if for_update else _GET
+        row = self._conn.execute(stmt, {"message_id": message_id}).mappings().first()
         return None if row is None else _message(row)
 
     def get_many(
@@ -157,8 +179,7 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
         return [message_id for message_id in message_ids if message_id in released]
 
     def update(self, message: OutboxMessage) -> None:
-        stmt = update(outbox_messages).where(_m.id == message.id).values(_state_row(message))
-        self._conn.execute(stmt)
+        self._conn.execute(_UPDATE, {"message_id": message.id, **_state_row(message)})
 
     def counts(self) -> Mapping[OutboxState, int]:
         counts = dict.fromkeys(OutboxState, 0)
@@ -177,8 +198,8 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
         return [_message(row) for row in self._conn.execute(stmt).mappings()]
 
     def for_booking(self, booking_id: BookingId) -> list[OutboxMessage]:
-        stmt = select(outbox_messages).where(_m.booking_id == booking_id).order_by(_m.sequence)
-        return [_message(row) for row in self._conn.execute(stmt).mappings()]
+        rows = self._conn.execute(_FOR_BOOKING, {"of_booking": booking_id}).mappings()
+        return [_message(row) for row in rows]
 
     def for_bookings(
         self, booking_ids: Iterable[BookingId]
