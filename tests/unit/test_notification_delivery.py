@@ -171,3 +171,54 @@ def test_a_worker_whose_lease_ran_out_does_not_record_over_the_one_that_took_ove
     assert [(a.attempt, a.outcome) for a in log] == [(2, DeliveryOutcome.SENT)]
     # At least once: both sent it, with the same id for the receiver to de-duplicate.
     assert [e.notification.id for e in rig.notifier.sent] == ["ntf_001", "ntf_001"]
+
+
+def _batch_of_five(rig: Rig) -> None:
+    with rig.storage.unit_of_work() as uow:
+        for n in range(2, 6):
+            uow.notifications.add(make_notification(n))
+        uow.commit()
+
+
+def test_a_batch_is_recorded_in_one_transaction(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    _batch_of_five(rig)
+    worker = rig.worker()
+    uow = worker._uow  # the worker's one unit of work, entered once per transaction
+    commits: list[int] = []
+    real_commit = uow.commit
+    monkeypatch.setattr(uow, "commit", lambda: (commits.append(1), real_commit())[1])
+
+    report = worker.run_once()
+
+    assert (report.claimed, report.sent) == (5, 5)
+    assert len(commits) == 2  # the claim, then the five outcomes together
+    assert all(rig.stored(f"ntf_{n:03d}")[0].state is NotificationState.SENT for n in range(1, 6))
+
+
+def test_when_the_batch_cannot_be_recorded_each_is_recorded_alone_and_none_is_resent(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _batch_of_five(rig)
+    worker = rig.worker()
+    notifications = worker._uow.notifications
+    real_update = notifications.update
+    failed: list[str] = []
+
+    def update_failing_once(changed):  # type: ignore[no-untyped-def]
+        if changed.id == "ntf_003" and not failed:
+            failed.append(changed.id)
+            raise RuntimeError("a row the batch could not write")
+        real_update(changed)
+
+    monkeypatch.setattr(notifications, "update", update_failing_once)
+    report = worker.run_once()
+
+    assert failed == ["ntf_003"]
+    assert report.sent == 5 and report.lost_lease == 0
+    assert sorted(e.notification.id for e in rig.notifier.sent) == [
+        f"ntf_{n:03d}" for n in range(1, 6)
+    ]
+    for n in range(1, 6):
+        stored, log = rig.stored(f"ntf_{n:03d}")
+        assert stored.state is NotificationState.SENT
+        assert [a.outcome for a in log] == [DeliveryOutcome.SENT]  # logged once, not twice

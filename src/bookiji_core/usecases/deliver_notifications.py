@@ -1,10 +1,11 @@
 """Deliver queued notifications through the Notifier: leases, backoff, DLQ and a delivery log.
 
 The payment relay's design (docs/payments.md) without its read-before-act: a notification
-is at least once, not exactly once. Per notification: claim it under a lease (one transaction,
-batched), check the person still wants that channel, send, then in one transaction check the
-lease is still ours, record the outcome and append the delivery log. A worker that dies after
-sending and before recording sends it again once the lease expires, with the same id (the
+is at least once, not exactly once. Per batch: claim it under a lease (one transaction), read
+whether each person still wants that channel (one read-only transaction), send each, then in
+one transaction check each lease is still ours, record the outcomes and append the delivery
+log (if that transaction fails, each outcome is recorded in its own). A worker that dies after
+sending and before recording sends again once the lease expires, with the same id (the
 `webhook-id` a receiver de-duplicates on)."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import attrs
 
 from bookiji_core.errors import DeliveryFailed
 from bookiji_core.notifications import (
+    Channel,
+    ChannelPreference,
     DeliveryAttempt,
     DeliveryOutcome,
     Envelope,
@@ -44,6 +47,12 @@ class DeliveryReport:
         for field in attrs.fields(DeliveryReport):
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
         return self
+
+
+@attrs.frozen
+class _Wish:
+    preference: ChannelPreference | None
+    deleted: bool
 
 
 @attrs.frozen
@@ -84,9 +93,13 @@ class NotificationDelivery:
             uow.commit()
         report.claimed = len(batch)
         lease_until = now + self._settings.lease
-        for index, notification in enumerate(batch):
-            lease_until = self._heartbeat(batch[index:], lease_until)
-            self._record(notification, self._attempt(notification), report)
+        wishes = self._wishes(batch)
+        attempted: list[tuple[Notification, _Outcome]] = []
+        for notification in batch:
+            # Every message of the batch is ours until the batch is recorded: renew them all.
+            lease_until = self._heartbeat(batch, lease_until)
+            attempted.append((notification, self._attempt(notification, wishes[notification.id])))
+        self._record_all(attempted, report)
         return report
 
     def drain(self, max_rounds: int = 1000) -> DeliveryReport:
@@ -112,11 +125,22 @@ class NotificationDelivery:
             uow.commit()
         return until
 
-    def _attempt(self, notification: Notification) -> _Outcome:
-        recipient = notification.recipient
+    def _wishes(self, batch: list[Notification]) -> dict[str, _Wish]:
+        """Each recipient's channel preference and whether they are being deleted, read for
+        the whole batch in one read-only transaction."""
+        found: dict[str, _Wish] = {}
         with self._uow.read_only() as uow:
-            preference = uow.contact_channels.get(recipient.principal_id, recipient.channel)
-            deleted = uow.privacy.tombstone(recipient.principal_id) is not None
+            for notification in batch:
+                recipient = notification.recipient
+                found[notification.id] = _Wish(
+                    uow.contact_channels.get(recipient.principal_id, recipient.channel),
+                    uow.privacy.tombstone(recipient.principal_id) is not None,
+                )
+        return found
+
+    def _attempt(self, notification: Notification, wish: _Wish) -> _Outcome:
+        recipient = notification.recipient
+        preference, deleted = wish.preference, wish.deleted
         if deleted:
             return _Outcome(DeliveryOutcome.SKIPPED, "the person asked to be deleted")
         if preference is not None and preference.opted_out:
@@ -129,37 +153,69 @@ class NotificationDelivery:
             return _Outcome(kind, error.message, error.retryable)
         return _Outcome(DeliveryOutcome.SENT, "accepted")
 
+    def _record_all(
+        self, attempted: list[tuple[Notification, _Outcome]], report: DeliveryReport
+    ) -> None:
+        """The batch's outcomes in one transaction; if that fails, each in its own, so that
+        one bad row costs the others no resend."""
+        if not attempted:
+            return
+        now = self._clock.now()
+        try:
+            with self._uow as uow:
+                tallies = [self._apply(uow, n, outcome, now) for n, outcome in attempted]
+                uow.commit()
+        except Exception:
+            for notification, outcome in attempted:
+                self._record(notification, outcome, report)
+            return
+        for tally in tallies:
+            self._tally(tally, report)
+
     def _record(
         self, notification: Notification, outcome: _Outcome, report: DeliveryReport
     ) -> None:
-        now = self._clock.now()
         with self._uow as uow:
-            current = uow.notifications.get(notification.id, for_update=True)
-            if current is None or not current.holds_lease(self._owner):
-                # Our lease ran out and another worker took it over: it sends and records.
-                report.lost_lease += 1
-                return
-            if outcome.kind is DeliveryOutcome.SENT:
-                changed = current.sent(now)
-            elif outcome.kind is DeliveryOutcome.SKIPPED:
-                changed = current.skipped(now, outcome.detail)
-            else:
-                changed = current.fail(outcome.detail, now, retryable=outcome.retryable)
-            kind = _logged(changed.state)
-            uow.notifications.update(changed)
-            uow.notifications.log_attempt(
-                DeliveryAttempt(
-                    current.id,
-                    current.attempts,
-                    current.recipient.channel,
-                    kind,
-                    outcome.detail,
-                    now,
-                )
-            )
+            tally = self._apply(uow, notification, outcome, self._clock.now())
             uow.commit()
+        self._tally(tally, report)
+
+    def _tally(self, tally: tuple[Channel, DeliveryOutcome] | None, report: DeliveryReport) -> None:
+        if tally is None:
+            # Our lease ran out and another worker took it over: it sends and records.
+            report.lost_lease += 1
+            return
+        channel, kind = tally
         setattr(report, _REPORTED[kind], getattr(report, _REPORTED[kind]) + 1)
-        self._telemetry.notification_delivery(current.recipient.channel, kind)
+        self._telemetry.notification_delivery(channel, kind)
+
+    def _apply(
+        self, uow: UnitOfWork, notification: Notification, outcome: _Outcome, now: datetime
+    ) -> tuple[Channel, DeliveryOutcome] | None:
+        """Record one outcome in the open transaction: (channel, logged kind), or None when
+        the lease is no longer ours."""
+        current = uow.notifications.get(notification.id, for_update=True)
+        if current is None or not current.holds_lease(self._owner):
+            return None
+        if outcome.kind is DeliveryOutcome.SENT:
+            changed = current.sent(now)
+        elif outcome.kind is DeliveryOutcome.SKIPPED:
+            changed = current.skipped(now, outcome.detail)
+        else:
+            changed = current.fail(outcome.detail, now, retryable=outcome.retryable)
+        kind = _logged(changed.state)
+        uow.notifications.update(changed)
+        uow.notifications.log_attempt(
+            DeliveryAttempt(
+                current.id,
+                current.attempts,
+                current.recipient.channel,
+                kind,
+                outcome.detail,
+                now,
+            )
+        )
+        return current.recipient.channel, kind
 
 
 def _logged(state: NotificationState) -> DeliveryOutcome:
