@@ -114,6 +114,10 @@ class Area:
     def contains(self, point: Location) -> bool:
         return self.centre.distance_km(point) <= self.radius_km
 
+    def holds_in_box(self, point: Location) -> bool:
+        south, north, west, east = self.bounds()
+        return south <= point.latitude <= north and west <= point.longitude <= east
+
     def bounds(self) -> tuple[float, float, float, float]:
         """(south, north, west, east) in degrees: a box that holds the whole circle, for an
         index to narrow the candidates before `contains` decides. Where the circle reaches a

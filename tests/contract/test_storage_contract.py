@@ -170,7 +170,7 @@ def test_vendors_offering_a_service_are_the_well_rated_ones_in_id_order(storage:
     assert read(storage, lambda uow: uow.vendors.offering("haircut", 3.0))[1] == vendors[2]
 
 
-def test_vendors_offering_within_an_area_are_the_ones_inside_its_circle(storage: Storage) -> None:
+def test_vendors_offering_within_an_area_are_the_ones_inside_its_box(storage: Storage) -> None:
     # v1..v4 lie 1.1, 2.2, 3.3 and 4.4 km north of HERE; v9 is across the antimeridian.
     vendors = [make_vendor(n) for n in (1, 2, 3, 4)]
     far = make_vendor(9, location=Location(HERE.latitude, 179.98))
@@ -178,10 +178,21 @@ def test_vendors_offering_within_an_area_are_the_ones_inside_its_circle(storage:
     area = Area(HERE, 3.0)
     found = read(storage, lambda uow: uow.vendors.offering("haircut", 4.0, area))
     assert found == vendors[:2]
-    around_the_date_line = Area(Location(HERE.latitude, -179.95), 10.0)
-    assert read(
-        storage, lambda uow: uow.vendors.offering("haircut", 4.0, around_the_date_line)
-    ) == [far]
+    # Across the antimeridian the box spans every longitude: the store may return more than
+    # the circle holds (the caller's distance test keeps only `far`), never less.
+    date_line = Area(Location(HERE.latitude, -179.95), 10.0)
+    found = read(storage, lambda uow: uow.vendors.offering("haircut", 4.0, date_line))
+    assert [v for v in found if date_line.contains(v.location)] == [far]
+
+
+def test_a_changed_vendor_is_offered_as_it_is_now(storage: Storage) -> None:
+    write(storage, lambda uow: uow.vendors.add(make_vendor(1)))
+    assert read(storage, lambda uow: uow.vendors.offering("haircut", 4.0))[0].rating == 4.5
+    moved = make_vendor(1, rating=4.9, zone="Kitsilano", services=frozenset({"haircut", "nails"}))
+    write(storage, lambda uow: uow.vendors.add(moved))
+    assert read(storage, lambda uow: uow.vendors.offering("haircut", 4.0, Area(HERE, 5.0))) == [
+        moved
+    ]
 
 
 def test_windows_are_the_ones_overlapping_the_interval_for_each_vendor_asked(

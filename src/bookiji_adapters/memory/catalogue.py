@@ -32,7 +32,7 @@ class InMemoryVendors(Repo):
                 for v in self._s.vendors.values()
                 if v.offers(service_type)
                 and v.rating >= min_rating
-                and (within is None or within.contains(v.location))
+                and (within is None or within.holds_in_box(v.location))
             ),
             key=lambda v: v.id,
         )

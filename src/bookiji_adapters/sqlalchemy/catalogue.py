@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, insert, select
+from sqlalchemy import Row, RowMapping, bindparam, delete, insert, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
 from bookiji_adapters.sqlalchemy.tables import customers, vendor_services, vendor_windows, vendors
@@ -29,6 +30,14 @@ def _vendor_row(vendor: Vendor) -> dict[str, Any]:
         "response_minutes": vendor.response_minutes,
         "synthetic": vendor.synthetic,
     }
+
+
+# A vendor read back is a value: the same row (every column) and services give an equal,
+# immutable Vendor, so the ones a quote ranks are built once and then looked up by that
+# content (a changed row is another key; nothing here can be stale).
+@lru_cache(maxsize=4096)
+def _offered(row: Row[Any], services: frozenset[str]) -> Vendor:
+    return _vendor(row._mapping, services)
 
 
 def _vendor(row: RowMapping, services: Iterable[str]) -> Vendor:
@@ -105,14 +114,13 @@ class SqlAlchemyVendors(SqlAlchemyRepository):
     ) -> list[Vendor]:
         params: dict[str, Any] = {"service_type": service_type, "min_rating": min_rating}
         if within is None:
-            rows = self._conn.execute(_OFFERING, params).mappings().all()
+            rows = self._conn.execute(_OFFERING, params).all()
         else:
             south, north, west, east = within.bounds()
             params |= {"south": south, "north": north, "west": west, "east": east}
-            rows = self._conn.execute(_OFFERING_IN_BOX, params).mappings().all()
-            rows = [r for r in rows if within.contains(Location(r["latitude"], r["longitude"]))]
-        services = self._services([row["id"] for row in rows])
-        return [_vendor(row, services[row["id"]]) for row in rows]
+            rows = self._conn.execute(_OFFERING_IN_BOX, params).all()
+        services = self._services([row.id for row in rows])
+        return [_offered(row, frozenset(services[row.id])) for row in rows]
 
     def _services(self, vendor_ids: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {vid: [] for vid in vendor_ids}

@@ -32,8 +32,9 @@ class Vendors(Protocol):
     def offering(
         self, service_type: str, min_rating: float, within: Area | None = None
     ) -> list[Vendor]:
-        """Vendors offering the service, rated `min_rating` or more (and located `within` the
-        area, if given), by id. The store narrows the area with its location index."""
+        """Vendors offering the service, rated `min_rating` or more, by id; with `within`,
+        only those inside the area's box (`Area.bounds`, which holds its circle): the caller
+        keeps the exact distance test, which it needs for the ranking anyway."""
         ...
 
     def listed(self, limit: int) -> list[Vendor]:
