@@ -8,16 +8,14 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import punq
-from starlette.routing import BaseRoute
 
 from bookiji_adapters.maps import FallbackMapProvider
-from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
-from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.system import RandomIds, SystemClock
 from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import (
@@ -33,14 +31,6 @@ from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry import http, workers
 from bookiji_entry.banner import SlaBanner
-from bookiji_entry.http.bookings import BookingDeps
-from bookiji_entry.http.catalogue import CatalogueDeps
-from bookiji_entry.http.channels import ChannelDeps
-from bookiji_entry.http.principals import PrincipalDeps
-from bookiji_entry.http.privacy import PrivacyDeps
-from bookiji_entry.http.quotes import QuoteDeps
-from bookiji_entry.http.webhooks import WebhookDeps
-from bookiji_entry.notifications import listener_hook, notifier_for
 from bookiji_entry.parts import Database as Database  # the edges and tests name them here
 from bookiji_entry.parts import Services as Services
 from bookiji_entry.parts import (
@@ -48,9 +38,11 @@ from bookiji_entry.parts import (
     counted_unit_of_work,
     fallback_maps,
     map_provider_of,
+    notifier_of,
     quote_policy_for,
     sla_banner_for,
     telemetry_for,
+    telemetry_on_first_use,
     webhook_secret_for,
 )
 from bookiji_entry.parts import database_for as database_for
@@ -58,8 +50,12 @@ from bookiji_entry.parts import token_policy_for as token_policy_for
 from bookiji_entry.payments import WebhookSecret, gateway_for, webhook_secret
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
 from bookiji_entry.workers import Copy, Loop
-from bookiji_simcity.daemon import SimCityDaemon
-from bookiji_simcity.world import Wiring
+
+if TYPE_CHECKING:  # imported where they are built: a one-shot command never needs them
+    from starlette.routing import BaseRoute
+
+    from bookiji_adapters.memory import ManualClock
+    from bookiji_simcity.world import Wiring
 
 T = TypeVar("T")
 
@@ -67,17 +63,68 @@ T = TypeVar("T")
 _ONCE = punq.Scope.singleton
 
 
-def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
+def _container(
+    settings: Settings,
+    given: dict[Any, object],
+    *,
+    whole: bool = True,
+    telemetry: Callable[..., Telemetry] = telemetry_for,
+    database: Callable[..., Database] = database_for,
+) -> punq.Container:
     """Every registration, by type. A part in `given` (a test's, or one already built) is
-    used as it is; any other is built on first use, once per container."""
+    used as it is; any other is built on first use, once per container. `whole`: also what
+    only a server and its workers ask for (SimCity's daemon, the HTTP handlers' parts), whose
+    modules are imported for it."""
     container = punq.Container()
     container.register(Settings, instance=settings)
-    factories: dict[Any, Callable[..., object]] = {
+    factories = _parts(telemetry, database)
+    if whole:
+        from bookiji_entry.simcity_parts import simcity_daemon
+        from bookiji_simcity.daemon import SimCityDaemon
+
+        factories[SimCityDaemon] = simcity_daemon
+    for key, factory in factories.items():
+        if key in given:
+            container.register(key, instance=given[key])
+        else:
+            container.register(key, factory=_provider(container, factory), scope=_ONCE)
+    if whole:
+        # What each route module's handlers use; punq fills every field by its type.
+        for handlers in _handler_deps():
+            container.register(handlers)
+    return container
+
+
+def _handler_deps() -> tuple[type, ...]:
+    from bookiji_entry.http.bookings import BookingDeps
+    from bookiji_entry.http.catalogue import CatalogueDeps
+    from bookiji_entry.http.channels import ChannelDeps
+    from bookiji_entry.http.principals import PrincipalDeps
+    from bookiji_entry.http.privacy import PrivacyDeps
+    from bookiji_entry.http.quotes import QuoteDeps
+    from bookiji_entry.http.webhooks import WebhookDeps
+
+    return (
+        QuoteDeps,
+        BookingDeps,
+        PrivacyDeps,
+        WebhookDeps,
+        CatalogueDeps,
+        PrincipalDeps,
+        ChannelDeps,
+    )
+
+
+def _parts(
+    telemetry: Callable[..., Telemetry], database: Callable[..., Database]
+) -> dict[Any, Callable[..., object]]:
+    """The factory of each part a one-shot command may ask for (besides Settings)."""
+    return {
         Clock: SystemClock,
         Ids: RandomIds,
         QuotePolicy: quote_policy_for,
-        Database: database_for,
-        Telemetry: telemetry_for,
+        Database: database,
+        Telemetry: telemetry,
         PaymentGateway: gateway_for,
         FallbackMapProvider: fallback_maps,
         Services: Services,
@@ -87,28 +134,14 @@ def _container(settings: Settings, given: dict[Any, object]) -> punq.Container:
         WebhookSecret: webhook_secret_for,
         TokenPolicy: token_policy_for,
         BookingPolicy: booking_policy_for,
-        SimCityDaemon: simcity_daemon,
-        Notifier: notifier_for,
+        Notifier: notifier_of,
         SlaBanner: sla_banner_for,
     }
-    for key, factory in factories.items():
-        if key in given:
-            container.register(key, instance=given[key])
-        else:
-            container.register(key, factory=_provider(container, factory), scope=_ONCE)
-    # What each route module's handlers use; punq fills every field by its type.
-    handler_deps = (
-        QuoteDeps,
-        BookingDeps,
-        PrivacyDeps,
-        WebhookDeps,
-        CatalogueDeps,
-        PrincipalDeps,
-        ChannelDeps,
-    )
-    for handlers in handler_deps:
-        container.register(handlers)
-    return container
+
+
+# What a one-shot command may ask for from the lean container (`command_parts`); a command
+# that names anything else gets the whole graph.
+_LEAN_KEYS = frozenset({Settings, *_parts(telemetry_for, database_for)})
 
 
 def _provider(container: punq.Container, factory: Callable[..., object]) -> Callable[[], object]:
@@ -177,7 +210,46 @@ def inject(function: Callable[..., T], services: Services, **given: Any) -> T:
     return _call(_wired(services), function, given)
 
 
-def routes(services: Services) -> list[BaseRoute]:
+@contextmanager
+def command_parts(settings: Settings) -> "Iterator[Callable[..., int]]":
+    """What a one-shot `bkctl` command is called through: `call(command, **given)` builds
+    only the parts its parameters name by type (and what those are made of), each when first
+    asked for, then the database is disposed of if it was opened. Its telemetry is made on
+    the first event it reports (`parts.TelemetryOnFirstUse`). `bkctl serve` and `bkctl
+    worker` wire everything up front with `bootstrap` instead."""
+    opened: list[Database] = []
+
+    def database(settings: Settings) -> Database:
+        built = database_for(settings)
+        opened.append(built)
+        return built
+
+    def call(function: Callable[..., int], **given: Any) -> int:
+        whole = not _asks_only_for(function, given, _LEAN_KEYS)
+        parts = _container(
+            settings, {}, whole=whole, telemetry=telemetry_on_first_use, database=database
+        )
+        return _call(parts, function, given)
+
+    try:
+        yield call
+    finally:
+        for built in opened:
+            built.dispose()
+
+
+def _asks_only_for(
+    function: Callable[..., Any], given: dict[str, Any], keys: frozenset[Any]
+) -> bool:
+    parameters = inspect.signature(function, eval_str=True).parameters.items()
+    return all(
+        p.annotation in keys
+        for name, p in parameters
+        if name not in given and p.default is inspect.Parameter.empty
+    )
+
+
+def routes(services: Services) -> "list[BaseRoute]":
     """The routes of every module of `bookiji_entry.http`, each given what it declares."""
     container = _wired(services)
     return [r for module in http.route_modules() for r in _call(container, module.routes, {})]
@@ -215,11 +287,15 @@ def loops(
 
 
 def simcity_run_wiring(
-    clock: ManualClock, seed: int, confirm_within: timedelta, *, storage: str = "memory"
-) -> Wiring:
+    clock: "ManualClock", seed: int, confirm_within: timedelta, *, storage: str = "memory"
+) -> "Wiring":
     """The simcity profile's services for one deterministic run (a `WiringFactory`): this
     root's storage, policy and confirm window, with SimCity's virtual clock, sequential ids,
     counting telemetry and a seeded payment provider (whose slow answers move the clock)."""
+    from bookiji_adapters.memory import InMemoryTelemetry, SequentialIds
+    from bookiji_adapters.simcity import SimCityPaymentGateway
+    from bookiji_simcity.world import Wiring
+
     folder = tempfile.mkdtemp(prefix="simcity-") if storage == "sqlite" else None
     url = f"sqlite:///{folder}/simcity.db" if folder else MEMORY_URL
     config = Settings(profile=Profile.SIMCITY, database_url=url, confirm_within=confirm_within)
@@ -254,31 +330,4 @@ def simcity_run_wiring(
         webhook_secret=webhook_secret(config),
         maps=services.maps,
         close=close,
-    )
-
-
-def simcity_daemon(
-    settings: Settings,
-    uow: UnitOfWorkFactory,
-    clock: Clock,
-    ids: Ids,
-    policy: QuotePolicy,
-    gateway: PaymentGateway,
-    maps: FallbackMapProvider,
-    notifier: Notifier,
-) -> SimCityDaemon:
-    """The synthetic-traffic daemon of a running server, over that server's own parts; its
-    vendors hear the server's notifications when they stay in memory."""
-    return SimCityDaemon(
-        uow=uow,
-        clock=clock,
-        ids=ids,
-        policy=policy,
-        confirm_within=settings.confirm_within,
-        gateway=gateway,
-        maps=maps,
-        production=settings.profile is Profile.PRODUCTION,
-        allow_in_production=settings.simcity_allow_in_production,
-        listen=listener_hook(notifier),
-        front_door=settings.simcity_http_url,
     )

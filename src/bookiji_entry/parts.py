@@ -1,10 +1,13 @@
 """The parts the composition root wires, and how each is made from the settings.
 
 `bootstrap.py` registers these factories with punq, which calls each with what its
-parameters name by type; nothing here imports punq or builds a graph.
+parameters name by type; nothing here imports punq or builds a graph. Importing this module
+costs little: each factory imports its adapter (Prometheus, the map providers, SMTP, the
+payment providers) when it is called, so a `bkctl` command pays only for the parts it uses.
 """
 
 # No `from __future__ import annotations`: punq reads the real annotations of these factories.
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from bookiji_adapters.maps import FallbackMapProvider
-from bookiji_adapters.telemetry import NullTelemetry, PrometheusTelemetry, count_access_log_writes
+from bookiji_adapters.telemetry import NullTelemetry, count_access_log_writes
 from bookiji_core.policy import BookingPolicy
 from bookiji_core.ports import (
     Clock,
@@ -26,7 +29,6 @@ from bookiji_core.ports import (
 from bookiji_core.quoting import QuotePolicy
 from bookiji_core.usecases.principals import TokenPolicy
 from bookiji_entry.banner import SlaBanner
-from bookiji_entry.maps import maps_for
 from bookiji_entry.payments import WebhookSecret, webhook_secret
 from bookiji_entry.settings import Settings
 
@@ -147,16 +149,95 @@ def _make_sqlite_folder(url: str) -> None:
 
 def telemetry_for(settings: Settings, database: Database, clock: Clock) -> Telemetry:
     """Every profile exports Prometheus metrics (tests may pass another telemetry)."""
+    from bookiji_adapters.telemetry.prometheus import PrometheusTelemetry
+
     return PrometheusTelemetry(
         database.unit_of_work, multiprocess_dir=settings.metrics_dir, clock=clock
     )
 
 
+def telemetry_on_first_use(settings: Settings, database: Database, clock: Clock) -> Telemetry:
+    """`telemetry_for`'s telemetry, made when the first event is reported (a one-shot `bkctl`
+    command): a command that reports nothing never imports prometheus-client."""
+    return TelemetryOnFirstUse(lambda: telemetry_for(settings, database, clock))
+
+
+class TelemetryOnFirstUse:
+    """A Telemetry that builds the real one on the first event and hands every event to it:
+    the same metrics, in the same registry or multiprocess directory, as if made up front."""
+
+    def __init__(self, make: Callable[[], Telemetry]) -> None:
+        self._make = make
+        self._built: Telemetry | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> Telemetry | None:
+        """The real telemetry, once an event made it (None before)."""
+        return self._built
+
+    def _real(self) -> Telemetry:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._make()
+        return self._built
+
+    def webhook_outcome(self, outcome: str) -> None:
+        self._real().webhook_outcome(outcome)
+
+    def outbox_delivery(self, action: str, outcome: str) -> None:
+        self._real().outbox_delivery(action, outcome)
+
+    def notification_delivery(self, channel: str, outcome: str) -> None:
+        self._real().notification_delivery(channel, outcome)
+
+    def access_log_write(self, ok: bool) -> None:
+        self._real().access_log_write(ok)
+
+    def map_request(self, provider: str, ok: bool) -> None:
+        self._real().map_request(provider, ok)
+
+    def privacy_request(self, kind: str, seconds: float) -> None:
+        self._real().privacy_request(kind, seconds)
+
+    def rollback(self, seconds: float) -> None:
+        self._real().rollback(seconds)
+
+    def double_charges(self, count: int) -> None:
+        self._real().double_charges(count)
+
+    def map_provider_health(self, provider: str, up: bool) -> None:
+        self._real().map_provider_health(provider, up)
+
+    def rate_limited(self, limit: str) -> None:
+        self._real().rate_limited(limit)
+
+    def overloaded(self) -> None:
+        self._real().overloaded()
+
+    def history_chain(self, chain: str, rows: int, intact: bool) -> None:
+        self._real().history_chain(chain, rows, intact)
+
+    def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self._real().http_request(route, method, status, seconds)
+
+
 def fallback_maps(
     settings: Settings, telemetry: Telemetry, database: Database
 ) -> FallbackMapProvider:
+    from bookiji_entry.maps import maps_for  # the HTTP provider brings httpx
+
     # The flag is read through the raw units of work: reading it writes no access log.
     return maps_for(settings, telemetry, database.unit_of_work)
+
+
+def notifier_of(settings: Settings, clock: Clock) -> Notifier:
+    """The profile's routing notifier (`notifications.notifier_for`), imported when built:
+    its channels bring SMTP and httpx."""
+    from bookiji_entry.notifications import notifier_for
+
+    return notifier_for(settings, clock)
 
 
 def webhook_secret_for(settings: Settings) -> WebhookSecret:

@@ -11,13 +11,15 @@ and a restart forgets nothing. memory:// and the test profile keep it in the pro
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import attrs
 
-from bookiji_adapters.simcity import SimCityPaymentGateway
-from bookiji_adapters.simcity.state import ProviderState
 from bookiji_core.ports import Clock, PaymentGateway
 from bookiji_entry.settings import Profile, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bookiji_adapters.simcity.state import ProviderState
 
 # SimCity signs with this unless BOOKIJI_STRIPE_WEBHOOK_SECRET says otherwise; never Stripe's.
 SIMCITY_WEBHOOK_SECRET = "whsec_simcity_local"
@@ -35,6 +37,8 @@ def gateway_for(settings: Settings, clock: Clock) -> PaymentGateway:
         return StripePaymentGateway(
             settings.stripe_api_key or "", base_url=settings.stripe_api_base
         )
+    from bookiji_adapters.simcity import SimCityPaymentGateway  # built only when asked for
+
     return SimCityPaymentGateway(
         clock=clock,
         rng=random.Random(0),

@@ -1,4 +1,5 @@
-"""Errors at the edge: the one table from stable error codes to HTTP statuses and exit codes.
+"""Errors at the edge as HTTP answers; the one table from stable error codes to HTTP statuses
+and exit codes is `problem_codes` (re-exported here).
 
 Every error leaves the HTTP app as an RFC 9457 `application/problem+json` body with `type`,
 `title`, `status`, `detail` and the stable `code` (plus `field` for invalid input), and the
@@ -17,7 +18,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bookiji_core import correlation
 from bookiji_core.errors import (
     CatalogueChangeStrandsBooking,
     DomainError,
@@ -26,87 +26,14 @@ from bookiji_core.errors import (
     PaymentError,
     RetryablePaymentError,
 )
-
-MEDIA_TYPE = "application/problem+json"
-# Set by the observability middleware for the duration of each request (core's variable:
-# what a request queues in the outbox carries it to the relay and the webhook).
-CORRELATION_ID = correlation.CORRELATION_ID
-TYPE_PREFIX = "urn:bookiji:problem:"
-
-# code -> (HTTP status, title). Every DomainError subclass of the core must appear here
-# (a test checks it), as must the codes the edge raises itself.
-PROBLEMS: dict[str, tuple[int, str]] = {
-    "malformed_json": (400, "Malformed JSON"),
-    "webhook_signature_invalid": (400, "Webhook signature invalid"),
-    "unauthenticated": (401, "Authentication required"),
-    "token_revoked": (401, "Token revoked"),
-    "token_expired": (401, "Token expired"),
-    "forbidden": (403, "Forbidden"),
-    "feature_disabled": (403, "Feature disabled"),
-    "not_found": (404, "Not found"),
-    "quote_not_found": (404, "Quote not found"),
-    "booking_not_found": (404, "Booking not found"),
-    "principal_not_found": (404, "Principal not found"),
-    "method_not_allowed": (405, "Method not allowed"),
-    "slot_taken": (409, "Slot already taken"),
-    "illegal_transition": (409, "Illegal state transition"),
-    "idempotency_key_in_progress": (409, "Idempotency key in progress"),
-    "concurrent_update": (409, "Concurrent update"),
-    "catalogue_change_strands_booking": (409, "Catalogue change strands a booking"),
-    "flag_locked": (409, "Flag locked"),
-    "lock_timeout": (409, "Record busy, retry"),
-    "quote_expired": (410, "Quote expired"),
-    "body_too_large": (413, "Request body too large"),
-    "domain_error": (422, "Request refused"),
-    "invalid_input": (422, "Invalid input"),
-    "provider_not_candidate": (422, "Provider is not a candidate"),
-    "no_providers_available": (422, "No providers available"),
-    "time_in_past": (422, "Time in the past"),
-    "idempotency_key_reused": (422, "Idempotency key reused"),
-    "rate_limited": (429, "Too many requests"),
-    "internal_error": (500, "Internal server error"),
-    "payment_error": (502, "Payment provider error"),
-    "payment_retryable": (502, "Payment provider unavailable"),
-    "payment_refused": (502, "Payment provider refused"),
-    "payment_object_unknown": (502, "Payment object unknown"),
-    "card_declined": (502, "Card declined"),
-    "delivery_failed": (502, "Notification not delivered"),
-    "not_ready": (503, "Not ready"),
-    "overloaded": (503, "Overloaded, retry later"),
-}
-
-_BY_STATUS = {
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",
-}
-
-
-class EdgeError(Exception):
-    """A refusal of the edge itself (unparseable or oversized body), before any use case."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-def status_for(code: str) -> int:
-    return PROBLEMS.get(code, PROBLEMS["domain_error"])[0]
-
-
-def exit_code_for(code: str) -> int:
-    """bkctl's exit status for a refusal: 2 bad input, 3 auth, 4 missing, 5 conflict, 1 other."""
-    status = status_for(code)
-    if status in (400, 413, 422):
-        return 2
-    if status in (401, 403):
-        return 3
-    if status in (404, 410):
-        return 4
-    if status == 409:
-        return 5
-    return 1
+from bookiji_entry.problem_codes import CODE_BY_STATUS
+from bookiji_entry.problem_codes import CORRELATION_ID as CORRELATION_ID
+from bookiji_entry.problem_codes import MEDIA_TYPE as MEDIA_TYPE
+from bookiji_entry.problem_codes import PROBLEMS as PROBLEMS
+from bookiji_entry.problem_codes import TYPE_PREFIX as TYPE_PREFIX
+from bookiji_entry.problem_codes import EdgeError as EdgeError
+from bookiji_entry.problem_codes import exit_code_for as exit_code_for
+from bookiji_entry.problem_codes import status_for as status_for
 
 
 def problem(
@@ -176,7 +103,7 @@ async def on_edge_error(_request: Request, exc: Exception) -> Response:
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _BY_STATUS.get(exc.status_code, "domain_error")
+    code = CODE_BY_STATUS.get(exc.status_code, "domain_error")
     headers = dict(exc.headers) if exc.headers else None
     detail = str(exc.detail)
     if exc.status_code == 404:

@@ -44,6 +44,10 @@ def test_only_the_named_worker_is_built(
     assert len(built) == 3 and len(set(built)) == 3  # each copy leases under its own name
 
 
+def test_the_worker_names_index_is_every_registered_worker() -> None:
+    assert list(workers.NAMES) == sorted(workers.registered())
+
+
 def test_worker_all_once_runs_one_pass_of_every_worker(
     capsys: pytest.CaptureFixture[str], services: Services
 ) -> None:

@@ -19,8 +19,9 @@ from bookiji_adapters.simcity.maps import SimCityMapServer
 from bookiji_adapters.stripe import webhooks as stripe_webhooks
 from bookiji_core.errors import DomainError
 from bookiji_core.values import BookingId, Location, Money
-from bookiji_entry.bootstrap import bootstrap, inject, simcity_daemon, simcity_run_wiring
+from bookiji_entry.bootstrap import bootstrap, inject, simcity_run_wiring
 from bookiji_entry.settings import MEMORY_URL, Profile, Settings
+from bookiji_entry.simcity_parts import simcity_daemon
 from bookiji_simcity.plan import START
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
@@ -16,7 +16,9 @@ from bookiji_core.access import Principal
 from bookiji_core.ports import Clock, UnitOfWorkFactory
 from bookiji_core.usecases import authenticate
 from bookiji_entry import settings
-from bookiji_entry.bootstrap import Services, bootstrap
+
+if TYPE_CHECKING:  # the composition root is imported when a command is wired, not before
+    from bookiji_entry.bootstrap import Services
 
 _CODES = {2: "usage", 3: "unauthenticated", 69: "unavailable"}
 
@@ -33,8 +35,10 @@ class CliError(Exception):
 @attrs.frozen
 class Wiring:
     """A command's services: the injected ones (tests), or the environment's, wired when the
-    command is ready for them and closed after it. `bkctl serve` asks for this itself, as it
-    must set up the metrics directory its services report to before they are wired."""
+    command is ready for them and closed after it. `bkctl serve` and `bkctl worker` ask for
+    this itself: `wiring()` wires every part up front, as the server and the workers run on
+    all of them (and serve must set up the metrics directory first). `wiring.call(...)`
+    builds only what the command names (`bootstrap.command_parts`)."""
 
     injected: Services | None = None
 
@@ -43,11 +47,28 @@ class Wiring:
         if self.injected is not None:
             yield self.injected
             return
+        from bookiji_entry.bootstrap import bootstrap
+
         wired = bootstrap(settings.current())
         try:
             yield wired
         finally:
             wired.database.dispose()
+
+    def call(self, command: Callable[..., int], **given: Any) -> int:
+        """Call `command` with `given` and, for each other parameter, the part its type names:
+        from the injected services, or built for this call alone and closed after it."""
+        from bookiji_entry.bootstrap import command_parts, inject
+
+        if self.injected is not None:
+            return int(inject(command, self.injected, **given))
+        with command_parts(settings.current()) as call:
+            return call(command, **given)
+
+    def token(self) -> str | None:
+        """BOOKIJI_TOKEN, from the injected services' settings or the environment."""
+        source = self.injected.settings if self.injected is not None else settings.current()
+        return source.token
 
 
 def login(uow: UnitOfWorkFactory, clock: Clock, token: str | None) -> Principal:

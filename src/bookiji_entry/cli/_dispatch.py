@@ -1,6 +1,7 @@
 """What `bkctl` does once its arguments are parsed: run the command, wired for it alone, and
 turn every refusal into one line on stderr. Apart from the parser (`bookiji_entry.cli`), so
-that `bkctl --help` imports none of this (SQLAlchemy, httpx, the composition root)."""
+that `bkctl --help` imports none of this. SQLAlchemy's and httpx's errors are recognised
+without importing either: a command that never loaded httpx cannot have raised its errors."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from functools import partial
-
-import httpx
-from sqlalchemy.exc import InterfaceError, OperationalError
+from typing import TYPE_CHECKING
 
 from bookiji_core.errors import DomainError, InvalidInput
 from bookiji_entry import logs, settings
-from bookiji_entry.bootstrap import Services, inject
 from bookiji_entry.cli._common import UNAVAILABLE, CliError, Wiring
-from bookiji_entry.problems import EdgeError, exit_code_for
+from bookiji_entry.problem_codes import EdgeError, exit_code_for
 from bookiji_entry.settings import SettingsError
+
+if TYPE_CHECKING:
+    from bookiji_entry.bootstrap import Services
 
 
 def dispatch(args: argparse.Namespace, services: Services | None, *, own_process: bool) -> int:
@@ -40,18 +41,33 @@ def dispatch(args: argparse.Namespace, services: Services | None, *, own_process
         return fail(exc.code, f"{exc.code}: {exc.detail}", exit_code_for(exc.code), exc.detail)
     except CliError as exc:
         return fail(exc.code, str(exc), exc.status)
-    except (OperationalError, InterfaceError) as exc:  # the database does not answer
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        status = _unavailable(exc, fail)
+        if status is None:
+            raise
+        return status
+
+
+def _unavailable(exc: Exception, fail: Callable[..., int]) -> int | None:
+    """The database or the service does not answer: SQLAlchemy's OperationalError or
+    InterfaceError, httpx's TransportError; None for any other exception."""
+    database = sys.modules.get("sqlalchemy.exc")
+    if database is not None and isinstance(
+        exc, (database.OperationalError, database.InterfaceError)
+    ):
         reason = str(exc.orig or exc).strip().splitlines()[0]
         if "no such table" in reason:  # SQLite: a file nobody migrated
             text = f"the database{_where()} has no schema: run bkctl db upgrade ({reason})"
             return fail("database_not_migrated", text, UNAVAILABLE)
         text = f"the database{_where()} is unavailable: {reason}"
         return fail("database_unavailable", text, UNAVAILABLE)
-    except httpx.TransportError as exc:
+    client = sys.modules.get("httpx")
+    if client is not None and isinstance(exc, client.TransportError):
         text = f"the service does not answer: {exc or type(exc).__name__}"
         return fail("service_unavailable", text, UNAVAILABLE)
-    except KeyboardInterrupt:
-        return 130
+    return None
 
 
 def run(command: Callable[..., int], args: argparse.Namespace, services: Services | None) -> int:
@@ -69,10 +85,9 @@ def run(command: Callable[..., int], args: argparse.Namespace, services: Service
             break
     else:
         return int(command(**given))
-    with wiring() as wired:
-        if getattr(args, "token", "") is None:  # --token not given: BOOKIJI_TOKEN
-            args.token = wired.settings.token
-        return int(inject(command, wired, **given))
+    if getattr(args, "token", "") is None:  # --token not given: BOOKIJI_TOKEN
+        args.token = wiring.token()
+    return wiring.call(command, **given)
 
 
 def _configure_logs() -> None:

@@ -14,7 +14,7 @@ from bookiji_entry import render
 from bookiji_entry.cli._common import CliError, add_json, print_json
 from bookiji_entry.cli._operator import add_operator, operator
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1  # a query of the few messages it queued; the relay ticks every 0.5 s
 
 
 def register(commands: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from bookiji_core.ports import Clock
 from bookiji_entry import workers
 from bookiji_entry.bootstrap import Services, loops
-from bookiji_entry.cli._common import CliError, add_json, print_json
+from bookiji_entry.cli._common import CliError, Wiring, add_json, print_json
 from bookiji_entry.heartbeats import STALE_AFTER, HeartbeatWriter, read_health
 from bookiji_entry.parts import Database
 from bookiji_entry.workers import Background
@@ -34,7 +34,7 @@ STALE = 1  # `bkctl worker status`: some worker has no live process
 
 
 def register(commands: Any) -> None:
-    names = ", ".join(sorted(workers.registered()))
+    names = ", ".join(workers.NAMES)
     parser = commands.add_parser(
         "worker",
         help="run background workers (outbox, shredder, ...) in this process, or show status",
@@ -60,10 +60,15 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, services: Services) -> int:
+def run(args: argparse.Namespace, wiring: Wiring) -> int:
+    if args.name == "status":  # a one-shot read: only the database and the clock are built
+        return wiring.call(status, args=args)
+    with wiring() as services:
+        return _run(args, services)
+
+
+def _run(args: argparse.Namespace, services: Services) -> int:
     # A process's main: it builds the loops it was asked for from everything the root wires.
-    if args.name == "status":
-        return status(args, services.database, services.clock)
     known = workers.registered()
     names = sorted(known) if args.name == "all" else [args.name]
     if args.name not in known and args.name != "all":

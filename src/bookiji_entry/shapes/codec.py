@@ -10,7 +10,7 @@ from typing import Any, BinaryIO, TypeVar
 import msgspec
 
 from bookiji_core.errors import InvalidInput
-from bookiji_entry.problems import EdgeError
+from bookiji_entry.problem_codes import EdgeError
 
 T = TypeVar("T")
 

@@ -6,7 +6,9 @@ seconds (or None when the deployment has nothing for it to do, e.g. `simcity-web
 Stripe). The composition root calls `build` with what its parameters name by type, plus
 `copy: Copy` if it asks for one (its lease owner and stop signal). Adding a worker is that one
 registration: `bkctl worker NAME`, `bkctl worker all`, `bkctl serve`'s threads and
-`bkctl worker status` all find it. Only the named worker is built (docs/processes.md).
+`bkctl worker status` all find it, once its name is in NAMES too (a test checks the two
+agree: `bkctl worker`'s parser lists NAMES without importing a single worker module, which
+would bring the HTTP handlers). Only the named worker is built (docs/processes.md).
 """
 
 from __future__ import annotations
@@ -89,6 +91,20 @@ class Loop:
             self.beat()
         except Exception:  # the database is down: the next beat tries again
             log.warning("%s: could not write its heartbeat", self.name, exc_info=True)
+
+
+# Every registered worker's name, sorted (what `registered()` finds, without importing it).
+NAMES = (
+    "auto-cancel",
+    "history-verify",
+    "maps-health",
+    "notifications",
+    "outbox",
+    "privacy",
+    "reconcile",
+    "shredder",
+    "simcity-webhooks",
+)
 
 
 def worker_modules() -> list[ModuleType]:
