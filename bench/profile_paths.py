@@ -41,8 +41,11 @@ from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
 import bookiji_core.usecases.idempotent as idempotent_module
+import bookiji_entry.http._spec as spec_module
 import bookiji_entry.http.bookings as bookings_http
 import bookiji_entry.http.quotes as quotes_http
+import bookiji_entry.shapes.bookings as booking_shapes
+import bookiji_entry.shapes.quotes as quote_shapes
 from bookiji_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
 from bookiji_entry.app import create_app
 from bookiji_entry.bootstrap import bootstrap
@@ -111,13 +114,12 @@ def wrap(owner: Any, name: str, stage: str) -> None:
 
 def instrument() -> None:
     """Wrap the stages where the route handlers and the confirm use case look them up."""
-    wrap(quotes_http, "principal", "auth")
-    wrap(bookings_http, "principal", "auth")
+    wrap(spec_module, "principal", "auth")
     wrap(quotes_http, "request_quote", "use case")
     wrap(bookings_http, "confirm_booking", "use case")
     wrap(idempotent_module, "_claim", "  claim key")
-    wrap(quotes_http.render, "quote", "render")
-    wrap(bookings_http.render, "booking", "render")
+    wrap(quote_shapes.Quote, "of", "render")
+    wrap(booking_shapes.Booking, "of", "render")
     wrap(SqlAlchemyUnitOfWork, "__enter__", "uow enter (pool checkout)")
     if gate_module is not None:  # the queue of this process's SQLite writers
         wrap(gate_module.WriteGate, "enter", "wait: write gate")
