@@ -19,7 +19,7 @@ import pytest
 
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_core import Interval, VendorId
-from bookiji_core.errors import ConcurrentUpdate
+from bookiji_core.errors import ConcurrentUpdate, SlotTaken
 from tests.contract.test_storage_contract import NOW, make_booking
 
 RACE = Path(__file__).resolve().parents[2] / "bench" / "race_confirm.py"
@@ -64,39 +64,45 @@ def test_sixteen_processes_sending_one_idempotency_key_make_at_most_one_booking(
 
 
 @pytest.mark.postgres
-def test_a_lock_cycle_between_two_booking_transactions_ends_with_one_of_them_committed(
+def test_two_transactions_booking_one_vendor_queue_instead_of_deadlocking(
     postgres_storage: SqlAlchemyStorage,
 ) -> None:
-    """A writes 10:00 then 12:00, B writes 12:30 then 10:30: each second insert waits for the
-    other transaction. PostgreSQL aborts one statement; the adapter retries it once from its
-    savepoint, then gives up with a ConcurrentUpdate, so one transaction always commits."""
+    """A writes 10:00 then 12:00, B writes 12:30 then 10:30. Without a queue each second
+    insert would wait for the other transaction's exclusion check (a lock cycle, aborted by
+    PostgreSQL). New bookings of one vendor queue on a transaction-level advisory lock, so B
+    waits for A and then meets A's 12:00 as a plain SlotTaken: no deadlock, one commit."""
 
     def at(hour: int, minute: int = 0) -> Interval:
         return Interval.starting(NOW + timedelta(days=1, hours=hour - 8, minutes=minute), 60)
 
-    both_wrote_once = threading.Barrier(2)
+    a_wrote_once = threading.Event()
     outcome: dict[str, str] = {}
 
-    def write(name: str, n: int, first: Interval, second: Interval, pause: float) -> None:
+    def write(name: str, n: int, first: Interval, second: Interval) -> None:
         try:
             with postgres_storage.unit_of_work() as uow:
+                if name == "B":
+                    a_wrote_once.wait(timeout=10)
                 uow.bookings.add(make_booking(n, at=first))
-                both_wrote_once.wait(timeout=10)
-                threading.Event().wait(pause)  # B's second insert comes after A's is waiting
+                if name == "A":
+                    a_wrote_once.set()
+                    threading.Event().wait(0.3)  # B is waiting meanwhile
                 uow.bookings.add(make_booking(n + 1, at=second))
                 uow.commit()
             outcome[name] = "committed"
+        except SlotTaken:
+            outcome[name] = "slot_taken"
         except ConcurrentUpdate:
             outcome[name] = "concurrent_update"
 
     writers = [
-        threading.Thread(target=write, args=("A", 1, at(10), at(12), 0.0)),
-        threading.Thread(target=write, args=("B", 3, at(12, 30), at(10, 30), 0.2)),
+        threading.Thread(target=write, args=("A", 1, at(10), at(12))),
+        threading.Thread(target=write, args=("B", 3, at(12, 30), at(10, 30))),
     ]
     for writer in writers:
         writer.start()
     for writer in writers:
         writer.join(timeout=30)
-    assert sorted(outcome.values()) == ["committed", "concurrent_update"]
+    assert outcome == {"A": "committed", "B": "slot_taken"}
     with postgres_storage.unit_of_work() as uow:
         assert len(uow.bookings.list_for(vendor_id=VendorId("v1"))) == 2
