@@ -101,6 +101,10 @@ class Settings:
     url: str | None = None
     # How long a relay's claim on an outbox message lasts; a killed relay's messages wait it out.
     outbox_lease: timedelta = timedelta(seconds=30)
+    # Messages a relay claims and records per transaction, and its provider calls in flight at
+    # once (1: in the batch's order, as a replayable SimCity run needs).
+    outbox_batch: int = 20
+    outbox_parallel: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -172,6 +176,12 @@ class Settings:
             log_level=(get("LOG_LEVEL") or "info").lower(),
             url=get("URL"),
             outbox_lease=timedelta(seconds=lease),
+            outbox_batch=_integer(
+                "BOOKIJI_OUTBOX_BATCH", get("OUTBOX_BATCH"), 20, low=1, high=1000
+            ),
+            outbox_parallel=_integer(
+                "BOOKIJI_OUTBOX_PARALLEL", get("OUTBOX_PARALLEL"), 1, low=1, high=64
+            ),
         )
         settings.check()
         return settings

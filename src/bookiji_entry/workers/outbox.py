@@ -34,10 +34,19 @@ def relay_for(
     owner: str | None = None,
     copy: Copy | None = None,
     lease: timedelta | None = None,
+    batch: int | None = None,
+    parallel: int | None = None,
 ) -> OutboxRelay:
-    """A relay for `copy` (a worker's) or for a test or command, named `owner`."""
+    """A relay for `copy` (a worker's) or for a test or command, named `owner`; what is not
+    given is RelaySettings' default."""
     relay = partial(OutboxRelay, uow(), gateway, clock, telemetry)
-    settings = RelaySettings() if lease is None else RelaySettings(lease=lease)
+    default = RelaySettings()
+    settings = RelaySettings(
+        lease=default.lease if lease is None else lease,
+        batch=default.batch if batch is None else batch,
+        wait=default.wait,
+        parallel=default.parallel if parallel is None else parallel,
+    )
     if copy is not None:
         return relay(owner=copy.owner, stopping=copy.stop.is_set, settings=settings)
     return relay(owner=owner or f"{socket.gethostname()}:{os.getpid()}", settings=settings)
@@ -65,7 +74,16 @@ def build_relay(
     settings: Settings,
     copy: Copy,
 ) -> Tick:
-    relay = relay_for(uow, gateway, clock, telemetry, copy=copy, lease=settings.outbox_lease)
+    relay = relay_for(
+        uow,
+        gateway,
+        clock,
+        telemetry,
+        copy=copy,
+        lease=settings.outbox_lease,
+        batch=settings.outbox_batch,
+        parallel=settings.outbox_parallel,
+    )
     return lambda: tick(relay)
 
 
