@@ -13,6 +13,9 @@ import os
 import socket
 from datetime import timedelta
 from functools import partial
+from typing import Any
+
+import attrs
 
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_core.ports import Clock, PaymentGateway, Telemetry, UnitOfWorkFactory
@@ -40,13 +43,8 @@ def relay_for(
     """A relay for `copy` (a worker's) or for a test or command, named `owner`; what is not
     given is RelaySettings' default."""
     relay = partial(OutboxRelay, uow(), gateway, clock, telemetry)
-    default = RelaySettings()
-    settings = RelaySettings(
-        lease=default.lease if lease is None else lease,
-        batch=default.batch if batch is None else batch,
-        wait=default.wait,
-        parallel=default.parallel if parallel is None else parallel,
-    )
+    given: dict[str, Any] = {"lease": lease, "batch": batch, "parallel": parallel}
+    settings = attrs.evolve(RelaySettings(), **{k: v for k, v in given.items() if v is not None})
     if copy is not None:
         return relay(owner=copy.owner, stopping=copy.stop.is_set, settings=settings)
     return relay(owner=owner or f"{socket.gethostname()}:{os.getpid()}", settings=settings)
