@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
-from bookiji_adapters.sqlalchemy.write_gate import gate_for_file
+from bookiji_adapters.sqlalchemy.engine import _begin
+from bookiji_adapters.sqlalchemy.write_gate import GatedConnection, gate_for_file
 from bookiji_core import Principal, Role
 from bookiji_core.errors import LockTimeout
+from bookiji_core.values import CustomerId
 
 
 @pytest.fixture
@@ -133,3 +137,34 @@ def test_a_forked_child_is_not_shut_out_by_a_gate_held_at_the_fork(tmp_path: Pat
     finally:
         gate.leave()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_begin_refused_by_another_process_lock_is_a_lock_timeout(
+    sqlite_storage: SqlAlchemyStorage,
+) -> None:
+    """BEGIN IMMEDIATE goes to the driver directly: the lock another process holds (a plain
+    connection here, outside this process's gate) still ends as LockTimeout, and the gate is
+    let go so that the next writer of this process is not shut out."""
+    database = sqlite_storage.url.database
+    assert database is not None
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        pooled = sqlite_storage.engine.raw_connection()  # the one the unit of work reuses
+        pooled.driver_connection.execute("PRAGMA busy_timeout = 50")  # type: ignore[union-attr]
+        pooled.close()
+        with pytest.raises(LockTimeout), sqlite_storage.unit_of_work() as uow:
+            uow.customers.get(CustomerId("nobody"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with sqlite_storage.unit_of_work() as uow:
+        uow.commit()
+
+
+def test_a_begin_that_fails_otherwise_is_sqlalchemy_operational_error(tmp_path: Path) -> None:
+    raw = GatedConnection(str(tmp_path / "x.db"), isolation_level=None)
+    raw.execute("BEGIN")
+    with pytest.raises(OperationalError, match="within a transaction"):
+        _begin(raw, "BEGIN IMMEDIATE")
+    raw.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 
 from bookiji_adapters.sqlalchemy.write_gate import GatedConnection, WriteGate, gate_for_file
 from bookiji_core.errors import ConcurrentUpdate, LockTimeout
@@ -91,15 +93,29 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # with SQLITE_BUSY at once (no busy wait) when another writer got in between. A read-only
     # unit of work never writes, so it begins deferred: under WAL it reads a snapshot of what
     # is committed and neither waits for the writer nor makes the writers wait.
+    # BEGIN goes to the driver directly: through SQLAlchemy's execution path it cost a tenth
+    # of a request's CPU (docs/benchmarks.md); its errors are translated here instead.
+    raw: GatedConnection = connection.connection.dbapi_connection  # type: ignore[assignment]
     if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
+        _begin(raw, "BEGIN")
         return
     # Writers of this process queue on the file's gate first (see write_gate.py); the
     # connection lets it go when the transaction commits or rolls back.
-    raw: GatedConnection = connection.connection.dbapi_connection  # type: ignore[assignment]
     raw.enter_gate()
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin(raw, "BEGIN IMMEDIATE")
     except BaseException:
         raw.leave_gate()
         raise
+
+
+def _begin(raw: GatedConnection, statement: str) -> None:
+    """`statement` on the sqlite3 connection; a busy database becomes LockTimeout, as
+    `_translate_contention` does for statements, and any other failure SQLAlchemy's
+    OperationalError, as if SQLAlchemy had run it."""
+    try:
+        raw.execute(statement)
+    except sqlite3.OperationalError as error:
+        if "database is locked" in str(error):
+            raise LockTimeout(f"the record is locked by another transaction: {error}") from error
+        raise OperationalError(statement, None, error) from error
