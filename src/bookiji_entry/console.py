@@ -7,7 +7,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-# What `bookiji[server]` brings (the import names of its requirements in pyproject.toml).
+# What `bookiji[server]` brings (the import names of its requirements in pyproject.toml;
+# not uvloop, which is not on every platform and which uvicorn does without).
 SERVER_PACKAGES = frozenset(
     {
         "punq",
@@ -15,6 +16,7 @@ SERVER_PACKAGES = frozenset(
         "alembic",
         "starlette",
         "uvicorn",
+        "httptools",
         "httpx",
         "prometheus_client",
         "msgspec",
