@@ -50,7 +50,10 @@ def _ranked(
     uow: UnitOfWork, request: QuoteRequest, policy: QuotePolicy
 ) -> tuple[list[Vendor], list[Candidate]]:
     area = Area(request.location, request.radius_km)
-    nearby = uow.vendors.offering(request.service_type, policy.min_rating, area)
+    # The storage narrows to a box around the circle; the vendors in its corners are dropped
+    # here, before their catalogues, windows and bookings are read.
+    offering_nearby = uow.vendors.offering(request.service_type, policy.min_rating, area)
+    nearby = [v for v in offering_nearby if area.contains(v.location)]
     day = _day_around(request.interval)
     vendor_ids = [v.id for v in nearby]
     # Read on every quote, never cached: a catalogue change is seen by the next quote.
