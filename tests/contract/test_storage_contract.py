@@ -1008,3 +1008,18 @@ def test_cancel_and_auto_cancel_free_the_slot_and_queue_the_release(storage: Sto
             assert stored.payment_status is PaymentStatus.RELEASE_PENDING
             actions = [m.command.action for m in uow.outbox.for_booking(booking_id)]
             assert actions == ["place_hold", "release"]
+
+
+def test_busy_and_get_many_take_thousands_of_ids_in_one_statement(storage: Storage) -> None:
+    """The ids go as one bound value (id_lists.py), so no count runs into SQLite's limit of
+    bound parameters (32,766) and no id is taken for another; an empty list finds nothing."""
+    write(storage, lambda uow: uow.bookings.add(make_booking(1, vendor="v_7", at=slot(10))))
+    many = [VendorId(f"v_{n}") for n in range(40_000)]
+    found = read(storage, lambda uow: uow.bookings.busy(many, slot(9, 180)))
+    assert len(found) == 40_000
+    assert [vid for vid, ws in found.items() if ws] == ["v_7"]
+    ids = [BookingId(f"bk_{n}") for n in range(40_000)]
+    assert list(read(storage, lambda uow: uow.bookings.get_many(ids))) == ["bk_1"]
+    assert read(storage, lambda uow: uow.bookings.get_many([])) == {}
+    quoted = [VendorId("v_7'); DROP TABLE bookings; --"), VendorId('v_7"')]
+    assert not any(read(storage, lambda uow: uow.bookings.busy(quoted, slot(9, 180))).values())

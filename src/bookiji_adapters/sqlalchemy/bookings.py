@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository
 from bookiji_adapters.sqlalchemy.engine import Deadlock
 from bookiji_adapters.sqlalchemy.history import with_reason_digest
+from bookiji_adapters.sqlalchemy.id_lists import any_of, in_constants
 from bookiji_adapters.sqlalchemy.tables import ACTIVE_BOOKING_STATES, booking_audit, bookings
 from bookiji_core.booking import ActorType, AuditEntry, Booking, BookingState
 from bookiji_core.errors import ConcurrentUpdate, SlotTaken
@@ -93,17 +94,13 @@ def _is_slot_taken(error: IntegrityError) -> bool:
 _GET = select(bookings).where(bookings.c.id == bindparam("id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
 # In id order, so that the row locks of two batches are taken in the same order.
-_GET_MANY = (
-    select(bookings)
-    .where(bookings.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(bookings.c.id)
-)
+_GET_MANY = select(bookings).where(any_of(bookings.c.id, "ids")).order_by(bookings.c.id)
 _GET_MANY_FOR_UPDATE = _GET_MANY.with_for_update()
 _BUSY = (
     select(bookings.c.vendor_id, bookings.c.starts_at, bookings.c.ends_at)
     .where(
-        bookings.c.vendor_id.in_(bindparam("vendor_ids", expanding=True)),
-        bookings.c.state.in_(ACTIVE_BOOKING_STATES),
+        any_of(bookings.c.vendor_id, "vendor_ids"),
+        in_constants(bookings.c.state, ACTIVE_BOOKING_STATES),
         bookings.c.starts_at < bindparam("end"),
         bookings.c.ends_at > bindparam("start"),
     )

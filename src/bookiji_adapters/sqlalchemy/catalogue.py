@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, RowMapping, bindparam, delete, insert, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
+from bookiji_adapters.sqlalchemy.id_lists import any_of
 from bookiji_adapters.sqlalchemy.tables import customers, vendor_services, vendor_windows, vendors
 from bookiji_core.catalogue import Customer, Vendor
 from bookiji_core.values import Area, CustomerId, Interval, Location, Money, VendorId
@@ -73,13 +74,11 @@ _OFFERING_IN_BOX = _OFFERING.where(
     vendors.c.longitude.between(bindparam("west"), bindparam("east")),
 )
 _GET_VENDOR = select(vendors).where(vendors.c.id == bindparam("id"))
-_SERVICES = select(vendor_services).where(
-    vendor_services.c.vendor_id.in_(bindparam("vendor_ids", expanding=True))
-)
+_SERVICES = select(vendor_services).where(any_of(vendor_services.c.vendor_id, "vendor_ids"))
 _WINDOWS = (
     select(vendor_windows.c.vendor_id, vendor_windows.c.starts_at, vendor_windows.c.ends_at)
     .where(
-        vendor_windows.c.vendor_id.in_(bindparam("vendor_ids", expanding=True)),
+        any_of(vendor_windows.c.vendor_id, "vendor_ids"),
         vendor_windows.c.starts_at < bindparam("end"),
         vendor_windows.c.ends_at > bindparam("start"),
     )

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, RowMapping, bindparam, delete, insert, select
+from sqlalchemy import RowMapping, bindparam, delete, insert, select
 
 from bookiji_adapters.sqlalchemy.base import SqlAlchemyRepository, upsert
+from bookiji_adapters.sqlalchemy.id_lists import any_of, in_constants
 from bookiji_adapters.sqlalchemy.tables import (
     ACTIVE_BOOKING_STATES,
     bookings,
@@ -22,17 +23,16 @@ from bookiji_core.catalogue import Commitment, ServiceOffer, VendorCatalogue
 from bookiji_core.schedule import DayException, Hours, VendorSchedule
 from bookiji_core.values import Interval, Money, VendorId
 
-_IDS: BindParameter[str] = bindparam("vendor_ids", expanding=True)
 # Built once: every quote reads the catalogues of the nearby vendors.
-_SCHEDULES = select(vendor_schedules).where(vendor_schedules.c.vendor_id.in_(_IDS))
+_SCHEDULES = select(vendor_schedules).where(any_of(vendor_schedules.c.vendor_id, "vendor_ids"))
 _HOURS = (
     select(vendor_hours)
-    .where(vendor_hours.c.vendor_id.in_(_IDS))
+    .where(any_of(vendor_hours.c.vendor_id, "vendor_ids"))
     .order_by(vendor_hours.c.vendor_id, vendor_hours.c.id)
 )
 _OFFERS = (
     select(vendor_offers)
-    .where(vendor_offers.c.vendor_id.in_(_IDS))
+    .where(any_of(vendor_offers.c.vendor_id, "vendor_ids"))
     .order_by(vendor_offers.c.vendor_id, vendor_offers.c.service_type)
 )
 _COMMITMENTS = (
@@ -40,7 +40,7 @@ _COMMITMENTS = (
     .outerjoin(quotes, quotes.c.id == bookings.c.quote_id)
     .where(
         bookings.c.vendor_id == bindparam("vendor_id"),
-        bookings.c.state.in_(ACTIVE_BOOKING_STATES),
+        in_constants(bookings.c.state, ACTIVE_BOOKING_STATES),
         bookings.c.ends_at > bindparam("after"),
     )
     .order_by(bookings.c.starts_at, bookings.c.id)
