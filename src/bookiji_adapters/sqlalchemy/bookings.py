@@ -157,9 +157,14 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
         self, stmt: Executable, booking: Booking, params: dict[str, Any] | None = None
     ) -> CursorResult[Any]:
         attempt = 1
+        # A refusal leaves the transaction usable, as in memory. On SQLite a failed statement
+        # is undone alone (its ABORT conflict resolution) and there are no deadlocks; on
+        # PostgreSQL a failure aborts the whole transaction unless a savepoint takes it.
+        savepoint = self._conn.dialect.name != "sqlite"
         while True:
             try:
-                # A savepoint keeps the transaction usable after a refusal, as in memory.
+                if not savepoint:
+                    return self._conn.execute(stmt, params)
                 with self._conn.begin_nested():
                     return self._conn.execute(stmt, params)
             except IntegrityError as error:
