@@ -64,6 +64,7 @@ def one_run(args: argparse.Namespace, system: str, rate: float, n: int) -> dict[
             workers=args.workers,
             layout=args.layout,
             src=src,
+            python=args.baseline_python if system == "baseline" else None,
             extra_env=_env(args),
         ) as (pids, pop),
     ):
@@ -213,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline",
         help="also run Bookiji from this checkout's src/ as system 'baseline' (old vs new)",
+    )
+    parser.add_argument(
+        "--baseline-python",
+        help="run the baseline with this virtual environment's interpreter (its dependencies)",
     )
     parser.add_argument("--systems", default="floor,bookiji")
     parser.add_argument("--threshold-ms", type=float, help="P99 bound (100 SQLite, 150 PG)")

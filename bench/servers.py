@@ -118,20 +118,20 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes], seconds: float = 
     raise RuntimeError("the server did not answer /healthz in time")
 
 
-def _command(system: str, url: str, port: int, workers: int, layout: str) -> list[str]:
+def _command(system: str, url: str, port: int, workers: int, layout: str, bkctl: Path) -> list[str]:
     if system == "floor":
         return [sys.executable, "-m", "bench.floor", "--db", url, "--port", str(port)]
-    serve = [str(BKCTL), "serve", "--port", str(port), "--workers", str(workers)]
+    serve = [str(bkctl), "serve", "--port", str(port), "--workers", str(workers)]
     return serve if layout == "inprocess" else [*serve, "--no-workers"]
 
 
-def _prepare_bookiji(url: str, env: dict[str, str], scratch: Path) -> None:
+def _prepare_bookiji(url: str, env: dict[str, str], scratch: Path, bkctl: Path) -> None:
     """PostgreSQL is not migrated nor seeded by `bkctl serve` (SQLite is)."""
     if url.startswith("sqlite"):
         return
     for args in (["db", "upgrade"], ["seed", "--demo", "--fixed-tokens"]):
         subprocess.run(
-            [str(BKCTL), *args], env=env, cwd=scratch, check=True, stdout=subprocess.DEVNULL
+            [str(bkctl), *args], env=env, cwd=scratch, check=True, stdout=subprocess.DEVNULL
         )
 
 
@@ -155,18 +155,21 @@ def server(
     workers: int = 1,
     layout: str = "inprocess",
     src: str | None = None,
+    python: str | None = None,
     extra_env: dict[str, str],
 ) -> Iterator[tuple[list[int], dict[str, Any]]]:
     """Start the server (and, in the `worker` layout, `bkctl worker all` beside a
     `bkctl serve --no-workers`); yield (their pids, the population answer); stop them."""
-    # `src` runs another checkout's code (its src/ first on the path): old against new.
+    # `src` runs another checkout's code (its src/ first on the path): old against new;
+    # `python` another virtual environment's interpreter (its bkctl), e.g. older dependencies.
+    bkctl = Path(python).parent / "bkctl" if python else BKCTL
     path = f"{src}{os.pathsep}{ROOT}" if src else str(ROOT)
     env = {**os.environ, "BOOKIJI_DATABASE_URL": url, "PYTHONPATH": path, **extra_env}
     if system == "bookiji":
-        _prepare_bookiji(url, env, scratch)
+        _prepare_bookiji(url, env, scratch, bkctl)
     log = (scratch / f"{system}.log").open("wb")
     process = subprocess.Popen(
-        _command(system, url, port, workers, layout),
+        _command(system, url, port, workers, layout, bkctl),
         env=env,
         cwd=ROOT if system == "floor" else scratch,
         stdout=log,
@@ -178,7 +181,7 @@ def server(
         _wait_healthy(port, process)
         if system == "bookiji" and layout == "worker":  # after serve migrated and seeded
             background = subprocess.Popen(
-                [str(BKCTL), "worker", "all"],
+                [str(bkctl), "worker", "all"],
                 env=env,
                 cwd=scratch,
                 stdout=log,
