@@ -5,7 +5,7 @@ execution: the statement's text changes with the count, so it is rendered again 
 and SQLite's statement cache (keyed by that text) misses and prepares it again. A quote asks
 about some forty vendors in four such statements. `any_of` sends the list as one value
 instead, in one statement text for any count: on SQLite a JSON array read by `json_each`, on
-PostgreSQL a text[] array read by `unnest`.
+PostgreSQL a text[] array compared with `= ANY`.
 
 `in_constants` writes a fixed tuple of state names into the SQL itself, once, where `in_`
 would bind (and expand) them on every execution too.
@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, bindparam, literal_column
+from sqlalchemy import Boolean, ColumnElement, String, Text, bindparam, literal_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -47,36 +47,43 @@ class TextList(TypeDecorator[list[str]]):
         return items if dialect.name == "postgresql" else json.dumps(items)
 
 
-class BoundList(ColumnElement[str]):
-    """The strings bound as `name`, as the rows of a subquery: the right side of an IN."""
+class AnyOf(ColumnElement[bool]):
+    """`column` is one of the strings bound as `name` (a list of any length, empty too)."""
 
     inherit_cache = True
-    type = String()
+    type = Boolean()
+    _is_implicitly_boolean = True  # a comparison: SQLite must not get "= 1" appended
     _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's own declaration, a list)
+        ("column", InternalTraversal.dp_clauseelement),
         ("values", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
         self.values = bindparam(name, type_=TextList())
 
 
 def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
     """`column` is one of the strings bound as `name` (a list of any length, empty too)."""
-    return column.op("IN", is_comparison=True)(BoundList(name))
+    return AnyOf(column, name).self_group()
 
 
-@compiles(BoundList, "sqlite")
-def _bound_list_sqlite(element: BoundList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+@compiles(AnyOf, "sqlite")
+def _any_of_sqlite(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
 
 
-@compiles(BoundList, "postgresql")
-def _bound_list_postgresql(element: BoundList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(SELECT unnest({compiler.process(element.values, **kw)}))"
+@compiles(AnyOf, "postgresql")
+def _any_of_postgresql(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
+    # `= ANY(array)`, not `IN (SELECT unnest(...))`: the planner takes the array as an index
+    # condition; of the subquery it assumes a hundred rows and may hash every active booking.
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY({compiler.process(element.values, **kw)})"
 
 
-@compiles(BoundList)
-def _bound_list_other(element: BoundList, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(AnyOf)
+def _any_of_other(element: AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
     raise NotImplementedError(f"no storage support for {compiler.dialect.name}")
 
 
