@@ -5,6 +5,7 @@ with an import traceback."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 # What `bookiji[server]` brings (the import names of its requirements in pyproject.toml;
@@ -23,6 +24,7 @@ SERVER_PACKAGES = frozenset(
     }
 )
 MISSING_SERVER = 2
+SIGPIPE_STATUS = 128 + 13  # what a shell reports for a tool ended by SIGPIPE
 
 
 def main() -> int:
@@ -37,7 +39,22 @@ def main() -> int:
         if (missing.name or "").partition(".")[0] not in SERVER_PACKAGES:
             raise
         return _not_installed(missing.name or "")
-    return bkctl()
+    try:
+        status = bkctl()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
+    return status
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (`bkctl bookings list --json | head`): stop quietly, as
+    a shell tool killed by SIGPIPE does, instead of a traceback. What is still buffered goes
+    to /dev/null, so that the interpreter's own flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return SIGPIPE_STATUS
 
 
 def _not_installed(name: str) -> int:

@@ -115,3 +115,27 @@ def test_progress_frames_are_written_only_to_a_terminal(
 
     assert status == 0 and "requeued 1 message(s)" in out  # the summary, either way
     assert ("\rrequeued 1/1" in err) is terminal
+
+
+def test_a_reader_that_goes_away_ends_bkctl_quietly_as_sigpipe_would() -> None:
+    """`bkctl ... | head`: the pipe's reader is gone before bkctl writes. No traceback, no
+    "Exception ignored" at exit, and the status a shell gives a tool ended by SIGPIPE."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will read: the first write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "bkctl"), "simcity", "scenarios"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
