@@ -148,6 +148,8 @@ class AdminAction(enum.StrEnum):
     DLQ_RESOLVE = "dlq_resolve"
     # A change to a vendor's catalogue (subject: the vendor), by the vendor or an admin.
     CATALOGUE = "catalogue"
+    # A dead notification queued again after a person fixed its cause (subject: its id).
+    NOTIFY_REDRIVE = "notify_redrive"
 
 
 @attrs.frozen

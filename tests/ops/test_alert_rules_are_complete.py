@@ -25,6 +25,7 @@ EXPECTED_ALERTS = {
     "BookijiLatencyP95Above500ms": ("ticket", "1h"),
     "BookijiOutboxDLQNotEmpty": ("page", "5m"),
     "BookijiDoubleCharge": ("page", "0m"),
+    "BookijiNotificationDLQNotEmpty": ("ticket", "15m"),
     "BookijiPrivacyRequestP95Above60s": ("page", "5m"),
     "BookijiPrivacyQueueOldestAbove60s": ("page", "2m"),
     "BookijiDrillOverdue": ("ticket", "1h"),

@@ -34,7 +34,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("db", "db", "database maintenance"),
     ("drill", "drill", "run a weekly drill against the running service and write its evidence"),
     ("flags", "flags", "feature flags"),
-    ("notify", "notify", "tell people something now (runbook Incident-002: late vendors)"),
+    ("notify", "notify", "late vendors reminded; the notifications' dead-letter queue"),
     ("ops", "ops", "operations files (rules, alerts, dashboard, runbooks)"),
     ("outbox", "payments", "outbox status, pause and resume (the payment relay)"),
     ("dlq", "payments", "list, drain or resolve the outbox dead-letter queue"),
