@@ -38,7 +38,8 @@ def notifier_for(settings: Settings, clock: Clock) -> ChannelRoutingNotifier:
     recorder = InMemoryNotifier()
     if settings.profile in (Profile.TEST, Profile.SIMCITY) and settings.smtp_host is None:
         return ChannelRoutingNotifier({Channel.EMAIL: recorder, Channel.WEBHOOK: recorder})
-    routes: dict[Channel, Notifier] = {Channel.WEBHOOK: StandardWebhooksNotifier(clock)}
+    webhooks = StandardWebhooksNotifier(clock, allow_private=settings.webhooks_allow_private)
+    routes: dict[Channel, Notifier] = {Channel.WEBHOOK: webhooks}
     email = smtp_for(settings)
     if email is not None:
         routes[Channel.EMAIL] = email

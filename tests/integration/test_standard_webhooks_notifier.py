@@ -22,6 +22,7 @@ from bookiji_core.errors import DeliveryFailed
 from bookiji_core.notifications import Channel, Envelope, Notification, NotificationState
 from bookiji_core.usecases.deliver_notifications import NotificationDelivery
 from bookiji_core.usecases.notify import set_channel
+from bookiji_entry.settings import Settings, SettingsError
 from tests.contract.test_notification_storage_contract import make_notification
 from tests.unit.conftest import make_vendor
 
@@ -91,7 +92,8 @@ def socket_closed_port() -> Iterator[int]:
 
 @pytest.fixture
 def notifier() -> Iterator[StandardWebhooksNotifier]:
-    found = StandardWebhooksNotifier(SystemClock(), timeout=5.0)
+    # The receivers of these tests listen on loopback, which only this setting allows.
+    found = StandardWebhooksNotifier(SystemClock(), timeout=5.0, allow_private=True)
     yield found
     found.close()
 
@@ -185,3 +187,91 @@ def test_a_redelivery_after_a_failure_carries_the_same_webhook_id_and_verifies_a
         log = uow.notifications.attempts_of("ntf_001")
     assert final is not None and final.state is NotificationState.SENT
     assert [a.detail for a in log] == ["endpoint answered 503", "accepted"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.1.2.3", "192.168.0.9", "169.254.169.254", "100.64.0.1", "::1", "fd00::1"],
+)
+def test_by_default_an_endpoint_on_a_non_public_address_is_refused_and_nothing_is_sent(
+    receiver: Receiver, address: str
+) -> None:
+    """The name resolves (here, by a stand-in resolver) to an address of our own network:
+    refused for good before any connection, so the receiver hears nothing."""
+    guarded = StandardWebhooksNotifier(
+        SystemClock(), timeout=5.0, resolver=lambda _host, _port: ["93.184.216.34", address]
+    )
+    try:
+        with pytest.raises(DeliveryFailed) as refused:
+            guarded.send(Envelope(to_endpoint(receiver.url), receiver.secret))
+    finally:
+        guarded.close()
+    assert not refused.value.retryable
+    assert f"resolves to {address}" in str(refused.value)
+    assert receiver.verified == [] and receiver.rejected == []
+
+
+def test_the_real_resolver_refuses_a_loopback_receiver_and_a_public_address_is_let_through(
+    receiver: Receiver,
+) -> None:
+    guarded = StandardWebhooksNotifier(SystemClock(), timeout=5.0)
+    try:
+        with pytest.raises(DeliveryFailed, match=r"resolves to 127\.0\.0\.1"):
+            guarded.send(Envelope(to_endpoint(receiver.url), receiver.secret))
+        # Told the name is public, the same notifier sends (to the loopback receiver).
+        public = StandardWebhooksNotifier(
+            SystemClock(), timeout=5.0, resolver=lambda _host, _port: ["93.184.216.34"]
+        )
+        public.send(Envelope(to_endpoint(receiver.url), receiver.secret))
+        public.close()
+    finally:
+        guarded.close()
+    assert len(receiver.verified) == 1
+
+
+def test_a_name_that_does_not_resolve_is_retried_and_a_non_http_url_is_refused(
+    receiver: Receiver,
+) -> None:
+    def unresolvable(_host: str, _port: int) -> list[str]:
+        raise socket.gaierror("temporary failure in name resolution")
+
+    guarded = StandardWebhooksNotifier(SystemClock(), timeout=5.0, resolver=unresolvable)
+    try:
+        with pytest.raises(DeliveryFailed) as later:
+            guarded.send(Envelope(to_endpoint("https://vendor.example/hook"), receiver.secret))
+        assert later.value.retryable
+        with pytest.raises(DeliveryFailed) as never:
+            guarded.send(Envelope(to_endpoint("file:///etc/passwd"), receiver.secret))
+        assert not never.value.retryable
+    finally:
+        guarded.close()
+
+
+PRODUCTION = {
+    "BOOKIJI_PROFILE": "production",
+    "BOOKIJI_AUDIT_KEY": "k" * 32,
+    "BOOKIJI_STRIPE_API_KEY": "sk_test_x",
+    "BOOKIJI_STRIPE_WEBHOOK_SECRET": "whsec_x",
+    "BOOKIJI_DATABASE_URL": "postgresql://bookiji@db.internal/bookiji",
+}
+
+
+@pytest.mark.parametrize(
+    ("environ", "allowed"),
+    [
+        (PRODUCTION, False),
+        ({"BOOKIJI_PROFILE": "local"}, True),
+        ({"BOOKIJI_PROFILE": "test"}, True),
+        ({**PRODUCTION, "BOOKIJI_WEBHOOKS_ALLOW_PRIVATE": "true"}, True),
+        ({"BOOKIJI_PROFILE": "local", "BOOKIJI_WEBHOOKS_ALLOW_PRIVATE": "no"}, False),
+    ],
+)
+def test_production_refuses_private_endpoints_unless_told_and_other_profiles_allow_them(
+    environ: dict[str, str], allowed: bool
+) -> None:
+    assert Settings.from_env(environ).webhooks_allow_private is allowed
+
+
+def test_a_setting_that_is_not_a_boolean_is_refused() -> None:
+    with pytest.raises(SettingsError, match="BOOKIJI_WEBHOOKS_ALLOW_PRIVATE"):
+        Settings.from_env({"BOOKIJI_WEBHOOKS_ALLOW_PRIVATE": "maybe"})

@@ -7,7 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,15 +48,69 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
+Resolve = Callable[[str, int], list[str]]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the system resolver, as the HTTP client uses)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def non_public(addresses: list[str]) -> list[str]:
+    """The addresses that are not on the public internet: loopback, private, link-local
+    (cloud metadata at 169.254.169.254), shared, reserved, multicast, unspecified."""
+    found = []
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global or ip.is_multicast:
+            found.append(address)
+    return found
+
+
 class StandardWebhooksNotifier:
     """Redirects are not followed (a vendor's endpoint is the URL they registered), and the
-    timeout stays well under the delivery lease."""
+    timeout stays well under the delivery lease.
+
+    Unless `allow_private`, an endpoint whose host resolves to an address that is not public
+    is refused before anything is sent (permanently: the notification goes to the DLQ with
+    the reason): a vendor's URL must not make this service call its own network (the
+    metadata service, the database, an admin port). The check resolves the name just before
+    the request, which leaves the window of a name that changes between the two lookups;
+    a deployment that needs that closed routes webhooks through an egress proxy."""
 
     def __init__(
-        self, clock: Clock, *, timeout: float = 10.0, client: httpx.Client | None = None
+        self,
+        clock: Clock,
+        *,
+        timeout: float = 10.0,
+        client: httpx.Client | None = None,
+        allow_private: bool = False,
+        resolver: Resolve = resolve,
     ) -> None:
         self._clock = clock
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._allow_private = allow_private
+        self._resolve = resolver
+
+    def _check_target(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise DeliveryFailed(f"not an http(s) endpoint: {url}", retryable=False)
+        if self._allow_private:
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addresses = self._resolve(parts.hostname, port)
+        except (OSError, UnicodeError) as error:  # the name does not resolve (yet)
+            raise DeliveryFailed(f"endpoint unreachable: {error!r}", retryable=True) from None
+        refused = non_public(addresses)
+        if refused or not addresses:
+            raise DeliveryFailed(
+                f"refused: {parts.hostname} resolves to {', '.join(refused) or 'nothing'}, "
+                "not a public address (BOOKIJI_WEBHOOKS_ALLOW_PRIVATE)",
+                retryable=False,
+            )
 
     def send(self, envelope: Envelope) -> None:
         recipient = envelope.recipient
@@ -60,6 +118,7 @@ class StandardWebhooksNotifier:
             raise DeliveryFailed(f"webhooks cannot send to {recipient.channel}", retryable=False)
         if not envelope.secret:
             raise DeliveryFailed("the endpoint has no signing secret", retryable=False)
+        self._check_target(recipient.address)
         notification = envelope.notification
         body = notification.content.payload_json.encode()
         timestamp = int(self._clock.now().timestamp())
