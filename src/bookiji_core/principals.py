@@ -152,6 +152,21 @@ class AdminAction(enum.StrEnum):
     NOTIFY_REDRIVE = "notify_redrive"
 
 
+# The longest reason an audited decision keeps.
+MAX_REASON = 500
+
+
+def audited_reason(reason: str, missing: str) -> str:
+    """The reason of an audited decision, trimmed; InvalidInput(`missing`) when there is none,
+    or when it is longer than MAX_REASON."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason", missing)
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason", f"a reason has at most {MAX_REASON} characters")
+    return reason
+
+
 @attrs.frozen
 class PrincipalAction:
     """An audited decision: who, when, what, about whom, why. Most are an admin's about

@@ -10,16 +10,18 @@ import pytest
 
 from bookiji_adapters.memory import InMemoryStorage, InMemoryTelemetry, ManualClock
 from bookiji_adapters.memory.notifier import InMemoryNotifier
+from bookiji_core.access import Principal, Role
 from bookiji_core.notifications import Channel, DeliveryOutcome, NotificationState
 from bookiji_core.usecases.deliver_notifications import (
     DeliverySettings,
     NotificationDelivery,
-    redrive_dead_notifications,
 )
+from bookiji_core.usecases.notification_ops import redrive_notifications
 from bookiji_core.usecases.notify import set_channel, set_opt_out
 from tests.contract.test_notification_storage_contract import make_notification
 from tests.unit.conftest import NOW, make_vendor
 
+ADMIN = Principal(Role.ADMIN, "adm_oncall")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
@@ -103,7 +105,8 @@ def test_a_permanent_refusal_goes_to_the_dlq_at_once_and_a_redrive_sends_it(rig:
     rig.notifier.fail_next(1, retryable=False)
 
     assert rig.worker().drain().dead == 1
-    assert redrive_dead_notifications(rig.storage.unit_of_work(), rig.clock) == 1
+    redriven = redrive_notifications(ADMIN, "fixed", rig.storage.unit_of_work(), rig.clock)
+    assert len(redriven) == 1
     assert rig.worker().drain().sent == 1
 
     stored, log = rig.stored()

@@ -232,15 +232,3 @@ _REPORTED = {
     DeliveryOutcome.DLQ: "dead",
     DeliveryOutcome.SKIPPED: "skipped",
 }
-
-
-def redrive_dead_notifications(uow: UnitOfWork, clock: Clock, limit: int = 100) -> int:
-    """Requeue notifications from the DLQ with a fresh budget (after fixing an address or an
-    endpoint). Returns how many."""
-    now = clock.now()
-    with uow:
-        dead = uow.notifications.list_by_state(NotificationState.DLQ, limit)
-        for notification in dead:
-            uow.notifications.update(notification.redrive(now))
-        uow.commit()
-    return len(dead)

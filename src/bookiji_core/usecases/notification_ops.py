@@ -7,9 +7,8 @@ from bookiji_core.access import Principal, Role
 from bookiji_core.errors import InvalidInput
 from bookiji_core.notifications import Notification, NotificationState
 from bookiji_core.ports import Clock, UnitOfWork
-from bookiji_core.principals import AdminAction, PrincipalAction
+from bookiji_core.principals import AdminAction, PrincipalAction, audited_reason
 
-MAX_REASON = 500
 MAX_LIMIT = 10_000
 
 
@@ -38,11 +37,7 @@ def redrive_notifications(
     action `notify_redrive`, subject the notification id) with the reason. An empty
     reason is refused and changes nothing."""
     principal.require(Role.ADMIN)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("reason", "say what was fixed before sending again (--reason)")
-    if len(reason) > MAX_REASON:
-        raise InvalidInput("reason", f"a reason has at most {MAX_REASON} characters")
+    reason = audited_reason(reason, "say what was fixed before sending again (--reason)")
     limit = _limit(limit)
     now = clock.now()
     with uow:

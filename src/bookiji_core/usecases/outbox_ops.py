@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import attrs
 
 from bookiji_core.access import Principal, Role
-from bookiji_core.errors import IllegalTransition, InvalidInput, NotFound
+from bookiji_core.errors import IllegalTransition, NotFound
 from bookiji_core.payments import OutboxMessage, OutboxState
 from bookiji_core.ports import Clock, UnitOfWork
-from bookiji_core.principals import AdminAction, PrincipalAction
+from bookiji_core.principals import AdminAction, PrincipalAction, audited_reason
 
 PAUSED = "outbox.paused"
 
@@ -88,9 +88,6 @@ def drain_dlq(
     return drained
 
 
-MAX_REASON = 500
-
-
 def resolve_dead_message(
     message_id: str, reason: str, principal: Principal, uow: UnitOfWork, clock: Clock
 ) -> OutboxMessage:
@@ -100,11 +97,7 @@ def resolve_dead_message(
     (`principal_actions`, action `dlq_resolve`). Refuses an empty reason, an unknown id and a
     message that is not in the DLQ, changing nothing."""
     principal.require(Role.ADMIN)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("reason", "say why the message needs nothing more (--reason)")
-    if len(reason) > MAX_REASON:
-        raise InvalidInput("reason", f"a reason has at most {MAX_REASON} characters")
+    reason = audited_reason(reason, "say why the message needs nothing more (--reason)")
     now = clock.now()
     with uow:
         message = uow.outbox.get(message_id, for_update=True)
