@@ -74,11 +74,11 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = "Bookiji <no-reply@bookiji.invalid>"
     smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = attrs.field(default=None, repr=False)
     # Webhooks to endpoints that resolve to loopback, private or link-local addresses: refused
     # in production (a vendor's URL must not reach this network), allowed elsewhere.
     webhooks_allow_private: bool = True
-    smtp_username: str | None = None
-    smtp_password: str | None = attrs.field(default=None, repr=False)
     # HTTP hardening (docs/security.md): Strict-Transport-Security's max-age (0: not sent),
     # and requests per minute per client address and per bearer token (0: no limit).
     hsts_max_age: int = 0
@@ -153,13 +153,13 @@ class Settings:
             smtp_port=_integer("BOOKIJI_SMTP_PORT", get("SMTP_PORT"), 25, low=1, high=65535),
             smtp_from=get("SMTP_FROM") or "Bookiji <no-reply@bookiji.invalid>",
             smtp_starttls=_boolean("BOOKIJI_SMTP_STARTTLS", get("SMTP_STARTTLS")),
-            webhooks_allow_private=_boolean(
-                "BOOKIJI_WEBHOOKS_ALLOW_PRIVATE",
-                get("WEBHOOKS_ALLOW_PRIVATE")
-                or ("false" if profile is Profile.PRODUCTION else "true"),
-            ),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            webhooks_allow_private=(
+                profile is not Profile.PRODUCTION
+                if get("WEBHOOKS_ALLOW_PRIVATE") is None
+                else _boolean("BOOKIJI_WEBHOOKS_ALLOW_PRIVATE", get("WEBHOOKS_ALLOW_PRIVATE"))
+            ),
             hsts_max_age=_integer(
                 "BOOKIJI_HSTS_MAX_AGE",
                 get("HSTS_MAX_AGE"),

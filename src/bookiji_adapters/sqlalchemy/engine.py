@@ -53,13 +53,21 @@ def _translate_contention(context: ExceptionContext) -> None:
     """Lock waits that ran out, deadlocks and serialisation failures become the domain's
     retryable errors; everything else stays a SQLAlchemy error."""
     error = context.original_exception
+    domain = _contention(error)
+    if domain is not None:
+        raise domain from error
+
+
+def _contention(error: BaseException) -> ConcurrentUpdate | LockTimeout | None:
+    """The domain's retryable error for a driver's error, or None if it is no contention."""
     sqlstate = getattr(error, "sqlstate", None)
     if sqlstate == _PG_LOCK_TIMEOUT or "database is locked" in str(error):
-        raise LockTimeout(f"the record is locked by another transaction: {error}") from error
+        return LockTimeout(f"the record is locked by another transaction: {error}")
     if sqlstate == _PG_DEADLOCK:
-        raise Deadlock(f"a concurrent transaction got in the way: {error}") from error
+        return Deadlock(f"a concurrent transaction got in the way: {error}")
     if sqlstate == _PG_SERIALIZATION:
-        raise ConcurrentUpdate(f"a concurrent transaction got in the way: {error}") from error
+        return ConcurrentUpdate(f"a concurrent transaction got in the way: {error}")
+    return None
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -110,12 +118,9 @@ def _on_sqlite_begin(connection: Connection) -> None:
 
 
 def _begin(raw: GatedConnection, statement: str) -> None:
-    """`statement` on the sqlite3 connection; a busy database becomes LockTimeout, as
-    `_translate_contention` does for statements, and any other failure SQLAlchemy's
-    OperationalError, as if SQLAlchemy had run it."""
+    """`statement` on the sqlite3 connection, its errors translated as SQLAlchemy's path
+    would: contention as `_translate_contention` does, anything else OperationalError."""
     try:
         raw.execute(statement)
     except sqlite3.OperationalError as error:
-        if "database is locked" in str(error):
-            raise LockTimeout(f"the record is locked by another transaction: {error}") from error
-        raise OperationalError(statement, None, error) from error
+        raise _contention(error) or OperationalError(statement, None, error) from error
