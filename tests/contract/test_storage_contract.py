@@ -743,6 +743,63 @@ def test_a_ledger_effect_is_written_once_whoever_sees_it_first(storage: Storage)
     assert read(storage, lambda uow: uow.ledger.booking_ids(after="bk_1", limit=1)) == ["bk_2"]
 
 
+def test_a_recorded_ledger_entry_is_added_once_and_seen_by_its_own_transaction(
+    storage: Storage,
+) -> None:
+    # `record` may wait to go in with the transaction's other entries (the SQL adapters hold
+    # it back for one executemany): it must still be added once, and read back at once.
+    def entry(intent: str, kind: LedgerKind, at: datetime = NOW) -> LedgerEntry:
+        return LedgerEntry(BookingId("bk_1"), intent, kind, Money(CAD, 100), intent, at)
+
+    hold, capture = entry("pi_1", LedgerKind.HOLD), entry("pi_1", LedgerKind.CAPTURE)
+    with storage.unit_of_work() as uow:
+        uow.ledger.record(hold)
+        uow.ledger.record(attrs.evolve(hold, at=NOW + timedelta(1)))  # the same key again
+        assert uow.ledger.for_booking(BookingId("bk_1")) == [hold]
+        uow.ledger.record(capture)
+        assert uow.ledger.append(capture) is False  # `append` knows the held one is there
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        uow.ledger.record(hold)  # in the table already: nothing is added
+        uow.ledger.record(entry("pi_2", LedgerKind.HOLD))
+        # Leaving without commit: the held entry goes nowhere.
+    write(storage, lambda uow: uow.ledger.record(hold))
+    assert read(storage, lambda uow: uow.ledger.for_booking(BookingId("bk_1"))) == [hold, capture]
+
+
+def test_an_update_of_a_locked_booking_is_read_back_at_once_and_undone_by_a_rollback(
+    storage: Storage,
+) -> None:
+    write(storage, lambda uow: uow.bookings.add(make_booking(1)))
+    cancelled_at = NOW + timedelta(minutes=1)
+    with storage.unit_of_work() as uow:
+        booking = uow.bookings.get(BookingId("bk_1"), for_update=True)
+        assert booking is not None
+        booking.cancel(Actor(ActorType.CUSTOMER, "c1"), cancelled_at, "changed my mind")
+        uow.bookings.update(booking)
+        booking.payment_status = PaymentStatus.RELEASED
+        uow.bookings.update(booking)  # a second change of the same row, in order
+        seen = uow.bookings.get(BookingId("bk_1"))
+        assert seen is not None
+        assert (seen.state, seen.payment_status, seen.version) == (
+            BookingState.CANCELLED,
+            PaymentStatus.RELEASED,
+            3,
+        )
+        # Leaving without commit rolls both back.
+    kept = read(storage, lambda uow: uow.bookings.get(BookingId("bk_1")))
+    assert kept is not None and (kept.state, kept.version) == (BookingState.HOLD_PLACED, 1)
+    with storage.unit_of_work() as uow:
+        booking = uow.bookings.get(BookingId("bk_1"), for_update=True)
+        assert booking is not None
+        booking.cancel(Actor(ActorType.CUSTOMER, "c1"), cancelled_at, "changed my mind")
+        uow.bookings.update(booking)
+        uow.commit()
+    done = read(storage, lambda uow: uow.bookings.get(BookingId("bk_1")))
+    assert done is not None and (done.state, done.version) == (BookingState.CANCELLED, 2)
+    assert done == booking
+
+
 def test_a_webhook_event_id_is_recorded_once(storage: Storage) -> None:
     event = ReceivedEvent("evt_1", "payment_intent.succeeded", NOW)
     with storage.unit_of_work() as uow:

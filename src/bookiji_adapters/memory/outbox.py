@@ -113,6 +113,9 @@ class InMemoryLedger(Repo):
         self._s.ledger[entry.key] = entry
         return True
 
+    def record(self, entry: LedgerEntry) -> None:
+        self.append(entry)
+
     def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]:
         return [e for e in self._s.ledger.values() if e.booking_id == booking_id]
 

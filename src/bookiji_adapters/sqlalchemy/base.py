@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bookiji_adapters.sqlalchemy.held import HeldWrites
 from bookiji_core.values import Interval, VendorId
 
 
@@ -21,6 +22,10 @@ class HistorySink(Protocol):
         self, conn: Connection, chain: str, row: dict[str, Any], key: Sequence[str]
     ) -> bool: ...
 
+    def insert_many_if_absent(
+        self, conn: Connection, chain: str, rows: list[dict[str, Any]], key: str
+    ) -> None: ...
+
 
 class ConnectionSource(Protocol):
     @property
@@ -28,6 +33,9 @@ class ConnectionSource(Protocol):
 
     @property
     def history(self) -> HistorySink: ...
+
+    @property
+    def held(self) -> HeldWrites: ...
 
     def after_commit(self, action: Callable[[Engine], None]) -> None:
         """Run `action` once this unit of work's block has committed (not on a rollback)."""

@@ -126,12 +126,18 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
             self._conn.execute(_VENDOR_LOCK, {"vendor": f"bookiji.bookings:{booking.vendor_id}"})
         self._write(_INSERT, booking, _booking_row(booking) | {"version": 1})
         booking.version = 1
+        self._locked(booking)
 
     def get(self, booking_id: BookingId, *, for_update: bool = False) -> Booking | None:
         # SQLite has no row locks; BEGIN IMMEDIATE suffices.
         stmt = _GET_FOR_UPDATE if for_update else _GET
         row = self._conn.execute(stmt, {"id": booking_id}).mappings().first()
-        return None if row is None else _booking(row)
+        if row is None:
+            return None
+        booking = _booking(row)
+        if for_update:
+            self._locked(booking)
+        return booking
 
     def get_many(
         self, booking_ids: Iterable[BookingId], *, for_update: bool = False
@@ -141,7 +147,11 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
             return {}
         stmt = _GET_MANY_FOR_UPDATE if for_update else _GET_MANY
         rows = self._conn.execute(stmt, {"ids": wanted}).mappings()
-        return {b.id: b for b in map(_booking, rows)}
+        found = {b.id: b for b in map(_booking, rows)}
+        if for_update:
+            for booking in found.values():
+                self._locked(booking)
+        return found
 
     def update(self, booking: Booking) -> None:
         params = _booking_row(booking) | {
@@ -149,9 +159,22 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
             "which": booking.id,
             "seen_version": booking.version,
         }
-        if self._write(_UPDATE, booking, params).rowcount != 1:
+        held = self._source.held
+        if held.holds_lock("bookings", booking.id, (booking.version, True)) or (
+            held.holds_lock("bookings", booking.id, (booking.version, False))
+            and not booking.is_active
+        ):
+            # Locked by this transaction at this version, and taking no slot it did not
+            # hold: the update cannot fail, so it waits to go in with the others (held.py).
+            held.update(_UPDATE, params)
+        elif self._write(_UPDATE, booking, params).rowcount != 1:
             raise ConcurrentUpdate(f"booking {booking.id} was changed by another transaction")
         booking.version += 1
+        self._locked(booking)
+
+    def _locked(self, booking: Booking) -> None:
+        """This transaction holds the booking's row (as read FOR UPDATE, or as it wrote it)."""
+        self._source.held.locked("bookings", booking.id, (booking.version, booking.is_active))
 
     def _write(
         self, stmt: Executable, booking: Booking, params: dict[str, Any] | None = None

@@ -31,12 +31,14 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select, update
 
 from bookiji_adapters.sqlalchemy.base import insert_if_absent
+from bookiji_adapters.sqlalchemy.id_lists import any_of
 from bookiji_adapters.sqlalchemy.tables import (
     access_log,
     booking_audit,
@@ -120,6 +122,13 @@ _SET_HEAD = (
 _INSERT = {chain.name: insert(chain.table) for chain in CHAINS}
 
 
+@cache
+def _keys_among(chain: str, key: str) -> Select[tuple[Any]]:
+    """The `key` values of `chain` among the list bound as `keys` (built once per chain)."""
+    column = BY_NAME[chain].table.c[key]
+    return select(column).where(any_of(column, "keys"))
+
+
 def lock_head(conn: Connection, key: bytes, chain: str) -> tuple[int, str]:
     """The chain's last position and hash, its head row locked until the transaction ends."""
     found = conn.execute(_LOCK_HEAD, {"chain": chain}).first()
@@ -199,6 +208,28 @@ class HistoryWriter:
         if inserted:
             self._move(chain, seq + 1, new)
         return inserted
+
+    def insert_many_if_absent(
+        self, conn: Connection, chain: str, rows: list[dict[str, Any]], key: str
+    ) -> None:
+        """Chain and insert, in order, the rows whose `key` is not in the table yet (nor
+        earlier in `rows`). With the head locked no other transaction can be adding a twin,
+        so one read of the keys decides, and the new rows go in one executemany."""
+        found = BY_NAME[chain]
+        seq, head = self._head(conn, chain)
+        wanted = [row[key] for row in rows]
+        taken = set(conn.scalars(_keys_among(chain, key), {"keys": wanted}))
+        chained = []
+        for row in rows:
+            if row[key] in taken:
+                continue
+            taken.add(row[key])
+            seq += 1
+            head = link(self.key, head, found, seq, row)
+            chained.append({**row, "chain_seq": seq, "row_hash": head})
+        if chained:
+            conn.execute(_INSERT[chain], chained)
+            self._move(chain, seq, head)
 
     def discard(self) -> None:
         self._pending.clear()

@@ -98,6 +98,8 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
     def get(self, message_id: str, *, for_update: bool = False) -> OutboxMessage | None:
         stmt = _GET_FOR_UPDATE if for_update else _GET
         row = self._conn.execute(stmt, {"message_id": message_id}).mappings().first()
+        if row is not None and for_update:
+            self._source.held.locked("outbox_messages", message_id, True)
         return None if row is None else _message(row)
 
     def get_many(
@@ -109,7 +111,11 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
         stmt = select(outbox_messages).where(_m.id.in_(wanted)).order_by(_m.id)
         if for_update:  # in id order: two claimers' locks are taken in the same order
             stmt = stmt.with_for_update()
-        return {m.id: m for m in map(_message, self._conn.execute(stmt).mappings())}
+        found = {m.id: m for m in map(_message, self._conn.execute(stmt).mappings())}
+        if for_update:
+            for message_id in found:
+                self._source.held.locked("outbox_messages", message_id, True)
+        return found
 
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
@@ -179,7 +185,11 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
         return [message_id for message_id in message_ids if message_id in released]
 
     def update(self, message: OutboxMessage) -> None:
-        self._conn.execute(_UPDATE, {"message_id": message.id, **_state_row(message)})
+        params = {"message_id": message.id, **_state_row(message)}
+        if self._source.held.holds_lock("outbox_messages", message.id, True):
+            self._source.held.update(_UPDATE, params)  # its row is ours: it cannot miss
+        else:
+            self._conn.execute(_UPDATE, params)
 
     def counts(self) -> Mapping[OutboxState, int]:
         counts = dict.fromkeys(OutboxState, 0)

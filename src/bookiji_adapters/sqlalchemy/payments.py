@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, RowMapping, Text, bindparam, cast, select
 from sqlalchemy import update as sql_update
@@ -30,21 +31,29 @@ def ledger_entry(row: RowMapping) -> LedgerEntry:
     )
 
 
+def _row(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "booking_id": entry.booking_id,
+        "intent_id": entry.intent_id,
+        "kind": entry.kind.value,
+        "amount": entry.amount.amount,
+        "currency": entry.amount.currency,
+        "gateway_ref": entry.gateway_ref,
+        "at": entry.at,
+    }
+
+
 class SqlAlchemyLedger(SqlAlchemyRepository):
     """Append-only: an effect is written once, by its unique key, whoever sees it first."""
 
     def append(self, entry: LedgerEntry) -> bool:
-        row = {
-            "key": entry.key,
-            "booking_id": entry.booking_id,
-            "intent_id": entry.intent_id,
-            "kind": entry.kind.value,
-            "amount": entry.amount.amount,
-            "currency": entry.amount.currency,
-            "gateway_ref": entry.gateway_ref,
-            "at": entry.at,
-        }
+        row = _row(entry)
         return self._source.history.insert_if_absent(self._conn, "ledger_entries", row, ["key"])
+
+    def record(self, entry: LedgerEntry) -> None:
+        # Held to go in with the transaction's other entries, the head locked then (held.py).
+        self._source.held.ledger(_row(entry))
 
     def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]:
         stmt = select(ledger_entries).where(_l.booking_id == booking_id).order_by(_l.id)

@@ -13,6 +13,7 @@ from bookiji_adapters.sqlalchemy.catalogue import SqlAlchemyCustomers, SqlAlchem
 from bookiji_adapters.sqlalchemy.catalogues import SqlAlchemyCatalogues
 from bookiji_adapters.sqlalchemy.crash import CrashDrill
 from bookiji_adapters.sqlalchemy.engine import READ_ONLY
+from bookiji_adapters.sqlalchemy.held import HeldWrites
 from bookiji_adapters.sqlalchemy.history import DEVELOPMENT_KEY, HistoryWriter
 from bookiji_adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyKeys
 from bookiji_adapters.sqlalchemy.notifications import (
@@ -64,6 +65,7 @@ class SqlAlchemyUnitOfWork:
         # Each repository is typed as its port, so mypy checks it against the protocol.
         self._engine = engine
         self.history = HistoryWriter(history_key)
+        self.held = HeldWrites()
         self._after_commit: list[Callable[[Engine], None]] = []
         self._drill = drill
         self._connection: Connection | None = None
@@ -88,8 +90,12 @@ class SqlAlchemyUnitOfWork:
 
     @property
     def connection(self) -> Connection:
+        """The transaction's connection, once the writes held back so far are in (held.py):
+        every statement a repository runs comes after them."""
         if self._connection is None:
             raise RuntimeError("use the repositories inside `with uow:`")
+        if self.held:
+            self.held.flush(self._connection, self.history)
         return self._connection
 
     def read_only(self) -> SqlAlchemyUnitOfWork:
@@ -119,6 +125,7 @@ class SqlAlchemyUnitOfWork:
         connection, self._connection = self._connection, None
         self._reading = False
         self.history.discard()
+        self.held.discard()
         self._after_commit.clear()
         if connection is not None:
             connection.close()  # rolls back whatever was not committed
@@ -139,6 +146,7 @@ class SqlAlchemyUnitOfWork:
 
     def rollback(self) -> None:
         self.history.discard()
+        self.held.discard()
         self._after_commit.clear()
         self.connection.rollback()
 

@@ -177,6 +177,12 @@ class Ledger(Protocol):
         """Add the entry unless one with the same `key` exists; True if it was added."""
         ...
 
+    def record(self, entry: LedgerEntry) -> None:
+        """`append` when the caller need not know whether the entry was new: an adapter may
+        add it with the transaction's other entries (at the latest at commit), still only
+        if no entry with its `key` exists by then; every read in the transaction sees it."""
+        ...
+
     def for_booking(self, booking_id: BookingId) -> list[LedgerEntry]: ...
 
     def booking_ids(self, *, after: str = "", limit: int = 500) -> list[BookingId]:

@@ -27,7 +27,7 @@ def record_answer(
     given back is told to the customer here, once the provider has refunded it."""
     move = answer(booking.payment_facts, intent, now)
     for entry in move.ledger:
-        uow.ledger.append(entry)
+        uow.ledger.record(entry)
     if booking.settle(move, actor, now):
         uow.bookings.update(booking)
         record_changes(uow, booking, ids, now)
