@@ -141,6 +141,7 @@ def main() -> int:
     if args.relays == 1:
         started = time.perf_counter()
         committed = relay(args.database_url, gateway, "bench-0", args.batch, args.parallel)
+        elapsed = time.perf_counter() - started
     else:
         server = make_server(gateway, "127.0.0.1", args.port)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -170,10 +171,10 @@ def main() -> int:
         started = time.perf_counter()
         go.set()
         committed = sum(done.get() for _ in procs)
+        elapsed = time.perf_counter() - started  # not the processes' exit nor the server's
         for proc in procs:
             proc.join()
-        server.shutdown()
-    elapsed = time.perf_counter() - started
+        server.shutdown()  # which waits out serve_forever's half-second poll
 
     effects = Counter(e.idempotency_key for e in gateway.effects)
     ok = committed == args.messages and len(effects) == args.messages
