@@ -21,6 +21,7 @@ SERVER_PACKAGES = frozenset(
         "httpx",
         "prometheus_client",
         "msgspec",
+        "greenlet",
     }
 )
 MISSING_SERVER = 2

@@ -10,7 +10,6 @@ reads and the operator's commands).
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -19,6 +18,7 @@ from typing import Any, cast
 import attrs
 
 from bookiji_core.ports import UnitOfWork, UnitOfWorkFactory
+from bookiji_simcity.task_local import TaskLocal
 
 
 class SimulatedCrash(BaseException):
@@ -45,7 +45,7 @@ class CrashPlan:
     log: Callable[[str], None] = lambda _line: None
     commits: int = attrs.field(default=0, init=False)  # committed transactions, crash or not
     crashed: list[str] = attrs.field(factory=list, init=False)  # "<scope> at <point>"
-    _local: threading.local = attrs.field(factory=threading.local, init=False)
+    _stacks: TaskLocal[list[_Scope]] = attrs.field(factory=lambda: TaskLocal(list), init=False)
 
     # -- scopes ------------------------------------------------------------------------------
 
@@ -59,10 +59,7 @@ class CrashPlan:
             stack.pop()
 
     def _stack(self) -> list[_Scope]:
-        stack: list[_Scope] | None = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        return stack
+        return self._stacks.get()
 
     def _current(self) -> _Scope | None:
         stack = self._stack()
@@ -159,22 +156,21 @@ class CrashingUnitOfWork:
 
 
 class TransactionDepth:
-    """How many transactions the current thread has open (the interleaver never switches
+    """How many transactions the current task has open (the interleaver never switches
     tasks inside one, so that no task waits on a lock held by a paused task)."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._depth: TaskLocal[int] = TaskLocal(int)
 
     def enter(self) -> None:
-        self._local.depth = self.value + 1
+        self._depth.set(self.value + 1)
 
     def leave(self) -> None:
-        self._local.depth = self.value - 1
+        self._depth.set(self.value - 1)
 
     @property
     def value(self) -> int:
-        depth: int = getattr(self._local, "depth", 0)
-        return depth
+        return self._depth.get()
 
 
 def crashing(
