@@ -8,40 +8,17 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
 
-from bookiji_adapters.memory import InMemoryTelemetry, ManualClock, SequentialIds
+from bookiji_adapters.memory import InMemoryTelemetry, ManualClock
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
-from bookiji_core import Booking, BookingId, Interval, Money, OutboxState, PaymentStatus
+from bookiji_core import OutboxState, PaymentStatus
 from bookiji_core.usecases import OutboxRelay, RelaySettings
-from bookiji_core.usecases.changes import record_changes
-from bookiji_core.values import CustomerId, QuoteId, VendorId
+from tests.integration.queued_holds import booking_id, seed_queued_holds
 from tests.unit.conftest import NOW
-
-
-def _seed(storage: SqlAlchemyStorage, first: int, count: int) -> None:
-    ids = SequentialIds(namespace=f"s{first}_")
-    with storage.unit_of_work() as uow:
-        for n in range(first, first + count):
-            booking = Booking.place(
-                booking_id=BookingId(f"bk_{n:03d}"),
-                quote_id=QuoteId(f"q_{n}"),
-                customer_id=CustomerId("c1"),
-                vendor_id=VendorId(f"v{n}"),
-                interval=Interval.starting(NOW + timedelta(days=1), 60),
-                price=Money("CAD", 4500),
-                commitment_fee=Money("CAD", 100),
-                payment_method="pm_card_visa",
-                confirm_within=timedelta(days=1),
-                now=NOW,
-            )
-            uow.bookings.add(booking)
-            record_changes(uow, booking, ids, NOW)
-        uow.commit()
 
 
 @contextmanager
@@ -76,12 +53,12 @@ def test_a_relay_round_costs_the_same_statements_for_5_messages_as_for_39(
     sql_storage: SqlAlchemyStorage,
 ) -> None:
     gateway = SimCityPaymentGateway(clock=ManualClock(NOW), rng=random.Random(1))
-    _seed(sql_storage, 0, 1)
+    seed_queued_holds(sql_storage, range(1), start=NOW)
     _relay_round(sql_storage, gateway, 1)  # the first ledger entry also makes its chain head
-    _seed(sql_storage, 1, 5)
+    seed_queued_holds(sql_storage, range(1, 6), start=NOW)
     with _statements(sql_storage) as small:
         _relay_round(sql_storage, gateway, 5)
-    _seed(sql_storage, 6, 39)
+    seed_queued_holds(sql_storage, range(6, 45), start=NOW)
     with _statements(sql_storage) as large:
         _relay_round(sql_storage, gateway, 39)
     assert large == small, (small, large)
@@ -89,13 +66,12 @@ def test_a_relay_round_costs_the_same_statements_for_5_messages_as_for_39(
 
     with sql_storage.unit_of_work() as uow:
         assert uow.outbox.counts()[OutboxState.COMMITTED] == 45
-        held = uow.bookings.get_many([BookingId(f"bk_{n:03d}") for n in range(45)])
+        held = uow.bookings.get_many([booking_id("bk", n) for n in range(45)])
         assert {b.payment_status for b in held.values()} == {PaymentStatus.HELD}
         assert {b.version for b in held.values()} == {2}
-        entries = [e for n in range(45) for e in uow.ledger.for_booking(BookingId(f"bk_{n:03d}"))]
+        entries = [e for n in range(45) for e in uow.ledger.for_booking(booking_id("bk", n))]
     assert len(entries) == 45
-    assert Counter(e.idempotency_key for e in gateway.effects) == Counter(
-        {key: 1 for key in {e.idempotency_key for e in gateway.effects}}
-    )
+    per_key = Counter(e.idempotency_key for e in gateway.effects)
+    assert len(per_key) == 45 and set(per_key.values()) == {1}  # one effect per key
     assert len(gateway.effects) == 45
     assert [r for r in sql_storage.verify_history() if r.problem] == []

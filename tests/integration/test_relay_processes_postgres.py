@@ -14,19 +14,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bookiji_adapters.memory import SequentialIds
 from bookiji_adapters.simcity import SimCityPaymentGateway
 from bookiji_adapters.simcity.remote import start_in_thread
 from bookiji_adapters.sqlalchemy import SqlAlchemyStorage
 from bookiji_adapters.system import SystemClock
-from bookiji_core import Booking, BookingId, Interval, Money, OutboxState
-from bookiji_core.usecases.changes import record_changes
-from bookiji_core.values import CustomerId, QuoteId, VendorId
+from bookiji_core import OutboxState
+from tests.integration.queued_holds import booking_id, seed_queued_holds
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -35,32 +33,10 @@ RELAYS = 4
 START = datetime.now(UTC).replace(microsecond=0)
 
 
-def seed_bookings(storage: SqlAlchemyStorage, count: int) -> None:
-    ids = SequentialIds()
-    for chunk in range(0, count, 200):
-        with storage.unit_of_work() as uow:
-            for n in range(chunk, min(count, chunk + 200)):
-                booking = Booking.place(
-                    booking_id=BookingId(f"bk_mp_{n:05d}"),
-                    quote_id=QuoteId(f"q_{n}"),
-                    customer_id=CustomerId(f"c{n % 20}"),
-                    vendor_id=VendorId(f"v{n % 50}"),
-                    interval=Interval.starting(START + timedelta(days=2, hours=n), 60),
-                    price=Money("CAD", 4500),
-                    commitment_fee=Money("CAD", 100),
-                    payment_method="pm_card_visa",
-                    confirm_within=timedelta(days=1),
-                    now=START,
-                )
-                uow.bookings.add(booking)
-                record_changes(uow, booking, ids, START)
-            uow.commit()
-
-
 def test_four_relays_one_killed_commit_every_message_once_with_one_effect_per_key(
     postgres_storage: SqlAlchemyStorage, postgres_url: str, tmp_path: Path
 ) -> None:
-    seed_bookings(postgres_storage, MESSAGES)
+    seed_queued_holds(postgres_storage, range(MESSAGES), start=START, prefix="bk_mp")
     gateway = SimCityPaymentGateway(clock=SystemClock(), rng=random.Random(1))
     server = start_in_thread(gateway)
     provider = f"http://127.0.0.1:{server.server_address[1]}"
@@ -92,9 +68,7 @@ def test_four_relays_one_killed_commit_every_message_once_with_one_effect_per_ke
     per_key = Counter(e.idempotency_key for e in gateway.effects)
     assert len(per_key) == MESSAGES and set(per_key.values()) == {1}
     with postgres_storage.unit_of_work() as uow:
-        holds = sum(
-            len(uow.ledger.for_booking(BookingId(f"bk_mp_{n:05d}"))) for n in range(MESSAGES)
-        )
+        holds = sum(len(uow.ledger.for_booking(booking_id("bk_mp", n))) for n in range(MESSAGES))
     assert holds == MESSAGES
 
     by_relay = {log.stem: len(log.read_text().split()) for log in logs}
