@@ -7,9 +7,9 @@ each call to the payment provider, at each relay checkpoint) and a seeded random
 runs next. So an interleaving is a function of the seed: a race found once is replayed exactly.
 
 Greenlets, not threads: the turn passes by a switch of stacks in this thread, where handing it
-between threads cost two wake-ups of the operating system's scheduler (~55 us a round trip
-here, a quarter of a fuzz seed's time). What a task keeps for itself (its crash scope, its open
-transactions) is held per greenlet (task_local.py).
+between threads cost two wake-ups of the operating system's scheduler
+(`bench/interleave_switch.py` times both). What a task keeps for itself (its crash scope, its
+open transactions) is held per greenlet (task_local.py).
 
 Tasks never yield inside a transaction, so a paused task holds no storage lock.
 """

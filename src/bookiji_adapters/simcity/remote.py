@@ -116,8 +116,9 @@ class RemoteSimCityPaymentGateway:
     """Implements the PaymentGateway port against a SimCity provider server.
 
     The standard library's http.client, one kept-alive connection per calling thread (the
-    relay's calls in flight each have one): a call costs a tenth of the CPU it did through
-    httpx's client, and the relay benchmark measured the client more than the relay."""
+    relay's calls in flight each have one): a third of the client CPU per call that httpx
+    took (`bench/provider_client_cpu.py`), which the relay benchmark measured as much as the
+    relay."""
 
     def __init__(self, base_url: str, *, timeout: float = 8.0) -> None:
         where = urlsplit(base_url)

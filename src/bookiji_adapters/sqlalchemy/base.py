@@ -22,10 +22,6 @@ class HistorySink(Protocol):
         self, conn: Connection, chain: str, row: dict[str, Any], key: Sequence[str]
     ) -> bool: ...
 
-    def insert_many_if_absent(
-        self, conn: Connection, chain: str, rows: list[dict[str, Any]], key: str
-    ) -> None: ...
-
 
 class ConnectionSource(Protocol):
     @property

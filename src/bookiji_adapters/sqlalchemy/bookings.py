@@ -160,10 +160,8 @@ class SqlAlchemyBookings(SqlAlchemyRepository):
             "seen_version": booking.version,
         }
         held = self._source.held
-        if held.holds_lock("bookings", booking.id, (booking.version, True)) or (
-            held.holds_lock("bookings", booking.id, (booking.version, False))
-            and not booking.is_active
-        ):
+        locked = held.seen("bookings", booking.id)  # (version, active) or None
+        if locked in {(booking.version, True), (booking.version, booking.is_active)}:
             # Locked by this transaction at this version, and taking no slot it did not
             # hold: the update cannot fail, so it waits to go in with the others (held.py).
             held.update(_UPDATE, params)

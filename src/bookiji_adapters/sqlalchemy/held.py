@@ -46,8 +46,10 @@ class HeldWrites:
     def locked(self, table: str, row_id: str, seen: object) -> None:
         self._locked[(table, row_id)] = seen
 
-    def holds_lock(self, table: str, row_id: str, seen: object) -> bool:
-        return self._locked.get((table, row_id)) == seen
+    def seen(self, table: str, row_id: str) -> object:
+        """What the row was when this transaction locked (or last wrote) it; None if it
+        holds no lock on it."""
+        return self._locked.get((table, row_id))
 
     def update(self, stmt: Executable, params: dict[str, Any]) -> None:
         """Hold an update that matches exactly one locked row (checked when it goes in)."""

@@ -186,7 +186,7 @@ class SqlAlchemyOutbox(SqlAlchemyRepository):
 
     def update(self, message: OutboxMessage) -> None:
         params = {"message_id": message.id, **_state_row(message)}
-        if self._source.held.holds_lock("outbox_messages", message.id, True):
+        if self._source.held.seen("outbox_messages", message.id) is True:
             self._source.held.update(_UPDATE, params)  # its row is ours: it cannot miss
         else:
             self._conn.execute(_UPDATE, params)
